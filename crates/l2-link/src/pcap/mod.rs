@@ -1,0 +1,1 @@
+//! Capture files: classic pcap (written and read) and pcapng (read).

@@ -1,0 +1,1 @@
+//! Shared helpers for rawstack's cross-layer lab tests.

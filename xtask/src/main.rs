@@ -1,0 +1,2 @@
+//! `cargo xtask` — rawstack's project commands.
+fn main() {}
