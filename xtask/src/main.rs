@@ -1,2 +1,59 @@
 //! `cargo xtask` — rawstack's project commands.
-fn main() {}
+//!
+//! - `cargo xtask book [--serve]` builds the book (mdbook-driver as a library)
+//!   and fails on any `{{#include}}` or anchor that resolves to nothing.
+//! - `cargo xtask lab [-- CMD ARGS…]` opens a shell on the lab's `raw` host, or
+//!   runs one command there in a fresh lab.
+//! - `cargo xtask tour` runs every exercise in a fresh lab and explains it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod book;
+mod lab;
+mod tour;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "rawstack's project commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the book into book/build (fails on a broken include or anchor).
+    Book(book::BookArgs),
+    /// Open a shell on the lab's `raw` host, or run one command there.
+    Lab(lab::LabArgs),
+    /// A guided run of every exercise, in a fresh lab.
+    Tour(tour::TourArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Book(args) => book::run(args),
+        Command::Lab(args) => lab::run(args),
+        Command::Tour(args) => tour::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors of xtask commands: a message for the person at the terminal.
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The workspace root (xtask lives one level below it).
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent directory")
+        .to_path_buf()
+}
