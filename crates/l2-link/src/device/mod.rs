@@ -4,6 +4,25 @@
 //! frame before a deadline, know your MAC and MTU. The same TCP runs over
 //! the real wire ([`crate::sys::PacketSocket`]) in the lab and over an
 //! in-memory cable in a unit test.
+//!
+//! The devices:
+//! - [`crate::sys::PacketSocket`] — the real wire (an AF_PACKET socket);
+//! - [`Cable`] — two [`CableEnd`]s joined in memory, for tests;
+//! - [`PcapTap`] — wraps any device and writes what passes to a pcap file;
+//! - [`Faulty`] — wraps any device and loses, duplicates, reorders and
+//!   corrupts frames, reproducibly from a seed.
+//!
+//! Wrappers take any `D: Device`, including `&mut D` and `Box<dyn Device>`,
+//! so they stack: `PcapTap<Faulty<CableEnd>, _>` records what survived.
+
+mod cable;
+mod faulty;
+mod packet_socket;
+mod pcap_tap;
+
+pub use cable::{Cable, CableEnd};
+pub use faulty::{FaultConfig, FaultStats, Faulty};
+pub use pcap_tap::PcapTap;
 
 use std::io;
 use std::time::{Instant, SystemTime};
@@ -28,6 +47,23 @@ pub enum PacketType {
     Outgoing,
     /// Any other value the kernel reports.
     Other(u8),
+}
+
+impl PacketType {
+    /// How a station whose address is `own` classifies a frame sent to
+    /// `destination`, as the kernel does for `sll_pkttype`: broadcast,
+    /// other group addresses, its own address, anyone else's.
+    pub fn for_destination(destination: MacAddr, own: MacAddr) -> PacketType {
+        if destination.is_broadcast() {
+            PacketType::Broadcast
+        } else if destination.is_multicast() {
+            PacketType::Multicast
+        } else if destination == own {
+            PacketType::Host
+        } else {
+            PacketType::OtherHost
+        }
+    }
 }
 
 /// What came with a received frame besides its bytes.
@@ -81,3 +117,68 @@ pub trait Device {
     fn mtu(&self) -> usize;
 }
 // ANCHOR_END: device_trait
+
+/// A mutable borrow of a device is a device: wrappers can borrow instead of
+/// own (`PcapTap::new(&mut socket, …)`).
+impl<D: Device + ?Sized> Device for &mut D {
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        (**self).send(frame)
+    }
+
+    fn recv(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<RxMeta>> {
+        (**self).recv(buf, deadline)
+    }
+
+    fn mac(&self) -> MacAddr {
+        (**self).mac()
+    }
+
+    fn mtu(&self) -> usize {
+        (**self).mtu()
+    }
+}
+
+/// A boxed device is a device, so `Box<dyn Device>` can hold whichever one
+/// the command line chose.
+impl<D: Device + ?Sized> Device for Box<D> {
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        (**self).send(frame)
+    }
+
+    fn recv(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<RxMeta>> {
+        (**self).recv(buf, deadline)
+    }
+
+    fn mac(&self) -> MacAddr {
+        (**self).mac()
+    }
+
+    fn mtu(&self) -> usize {
+        (**self).mtu()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_destinations_like_the_kernel() {
+        let own = MacAddr([0x02, 0, 0, 0, 0, 0x12]);
+        let other = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
+        let ipv4_multicast = MacAddr([0x01, 0x00, 0x5e, 0, 0, 1]);
+        assert_eq!(PacketType::for_destination(own, own), PacketType::Host);
+        assert_eq!(
+            PacketType::for_destination(other, own),
+            PacketType::OtherHost
+        );
+        assert_eq!(
+            PacketType::for_destination(MacAddr::BROADCAST, own),
+            PacketType::Broadcast
+        );
+        assert_eq!(
+            PacketType::for_destination(ipv4_multicast, own),
+            PacketType::Multicast
+        );
+    }
+}

@@ -1,3 +1,31 @@
 //! The one room with `unsafe`: libc calls for AF_PACKET sockets, ioctls and
 //! socket options. Every `unsafe` block carries a `// SAFETY:` note.
+//!
+//! - [`PacketSocket`] — `socket(AF_PACKET, SOCK_RAW, …)` bound to one
+//!   interface: whole Ethernet frames in and out, with the kernel's notes
+//!   about each received frame (`PACKET_AUXDATA`, `SO_TIMESTAMPNS`).
+//! - [`interface_index`], [`interface_mac`], [`interface_mtu`],
+//!   [`interface_is_up`], [`interface_exists`] — facts about an interface,
+//!   asked by name with the `SIOCGIF*` ioctls (no privilege needed).
+//! - [`bpf`] — classic BPF programs, the filters the kernel runs on every
+//!   frame before it reaches a packet socket (safe code; only attaching one
+//!   is a syscall).
+//! - [`signal`] — a Ctrl-C handler that only sets a flag, so capture loops
+//!   can stop cleanly.
+//!
+//! Errors are `std::io::Error`s whose message says which call failed and, for
+//! the ones a learner meets first (no CAP_NET_RAW, no such interface, the
+//! interface is down), what it means.
 #![allow(unsafe_code)]
+
+pub mod bpf;
+mod errors;
+mod interface;
+mod packet_socket;
+pub mod signal;
+
+pub use bpf::BpfInstruction;
+pub use interface::{
+    interface_exists, interface_index, interface_is_up, interface_mac, interface_mtu,
+};
+pub use packet_socket::{PacketSocket, PacketStats};

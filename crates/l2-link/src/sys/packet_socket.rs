@@ -1,0 +1,710 @@
+//! The AF_PACKET socket: whole Ethernet frames to and from one interface
+//! (packet(7)).
+
+use std::ffi::{c_int, c_void};
+use std::fmt;
+use std::io;
+use std::mem::{self, MaybeUninit};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::bpf::{self, BpfInstruction};
+use super::errors::{interface_down, last_error, needs_cap_net_raw, with_context};
+use super::interface;
+use crate::device::{PacketType, RxMeta};
+use crate::wire::{EtherType, MacAddr};
+
+/// An `AF_PACKET`, `SOCK_RAW` socket bound to one network interface.
+///
+/// What it sends goes out of that interface exactly as given (destination
+/// MAC, source MAC, EtherType, payload; the NIC adds the FCS). What it
+/// receives is every frame the interface sees — or only one EtherType, see
+/// [`PacketSocket::open_ethertype`] — including, as
+/// [`PacketType::Outgoing`], frames that the kernel and *other* sockets send
+/// (never this socket's own).
+///
+/// Opening one needs `CAP_NET_RAW` (the lab gives it, see the book). The
+/// descriptor is closed when the socket is dropped, which also undoes
+/// [`PacketSocket::set_promiscuous`].
+pub struct PacketSocket {
+    fd: OwnedFd,
+    name: String,
+    ifindex: u32,
+    mac: MacAddr,
+    mtu: usize,
+    /// Whether this socket holds a promiscuous membership (kept so that
+    /// turning it on twice or off twice does what the caller means).
+    promiscuous: AtomicBool,
+}
+
+/// What the kernel counted for one packet socket since the last time anyone
+/// asked (`PACKET_STATISTICS`, `struct tpacket_stats`).
+///
+/// Reading the counters resets them to zero: two calls do not add up to the
+/// total, they split it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PacketStats {
+    /// Frames that passed the socket's filter (`tp_packets`). This *includes*
+    /// the dropped ones, as tcpdump's "packets received by filter" does.
+    pub received: u32,
+    /// Frames the kernel threw away because the socket's receive buffer was
+    /// full (`tp_drops`): the reader was too slow.
+    pub dropped: u32,
+}
+
+impl PacketStats {
+    /// Frames that reached the socket's queue: received minus dropped.
+    pub fn delivered(&self) -> u32 {
+        self.received.saturating_sub(self.dropped)
+    }
+}
+
+/// `ETH_P_ALL` as the 16-bit protocol number: "every protocol".
+const ETH_P_ALL: u16 = libc::ETH_P_ALL as u16;
+
+/// Room for the control messages `recvmsg` may return: one
+/// `tpacket_auxdata` and one `timespec`, each with its `cmsghdr`, with
+/// plenty to spare. Aligned like `cmsghdr`, as the CMSG_* macros assume.
+#[repr(C, align(8))]
+struct ControlBuffer([u8; 256]);
+
+impl PacketSocket {
+    /// Open a packet socket on the interface `name` that receives every
+    /// frame (`ETH_P_ALL`).
+    ///
+    /// Errors: `PermissionDenied` without CAP_NET_RAW, `NotFound` if there
+    /// is no such interface, `NetworkDown` if it is down.
+    pub fn open(name: &str) -> io::Result<PacketSocket> {
+        PacketSocket::open_protocol(name, ETH_P_ALL)
+    }
+
+    /// Open a packet socket on `name` that receives only frames of one
+    /// EtherType (it can still send anything). The kernel does this
+    /// matching itself, before any filter, so frames of other types never
+    /// cost this socket anything.
+    pub fn open_ethertype(name: &str, ethertype: EtherType) -> io::Result<PacketSocket> {
+        PacketSocket::open_protocol(name, ethertype.0)
+    }
+
+    fn open_protocol(name: &str, protocol: u16) -> io::Result<PacketSocket> {
+        // ANCHOR: open_packet_socket
+        // Protocol 0 here: a packet socket hears nothing until bind() names
+        // both the interface and the protocol. Opening with
+        // htons(ETH_P_ALL) instead would let frames from *every* interface
+        // slip into the queue between socket() and bind().
+        // SAFETY: socket() takes no pointers; it returns a descriptor or -1.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            return Err(match err.raw_os_error() {
+                Some(libc::EPERM | libc::EACCES) => {
+                    needs_cap_net_raw("socket(AF_PACKET, SOCK_RAW)")
+                }
+                _ => with_context(err, "socket(AF_PACKET, SOCK_RAW)"),
+            });
+        }
+        // SAFETY: `fd` was just returned by socket() and nothing else owns
+        // it; OwnedFd closes it when dropped, on every path below.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // ANCHOR_END: open_packet_socket
+
+        let ifindex = interface::index_via(fd.as_fd(), name)?;
+        // Ask for the kernel's notes on every received frame before any
+        // frame can arrive: the VLAN tag and checksum state, and the time.
+        set_int_option(
+            &fd,
+            libc::SOL_PACKET,
+            libc::PACKET_AUXDATA,
+            1,
+            "PACKET_AUXDATA",
+        )?;
+        set_int_option(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            1,
+            "SO_TIMESTAMPNS",
+        )?;
+        bind_interface(&fd, name, ifindex, protocol)?;
+
+        Ok(PacketSocket {
+            mac: interface::mac_via(fd.as_fd(), name)?,
+            mtu: interface::mtu_via(fd.as_fd(), name)?,
+            fd,
+            name: name.to_string(),
+            ifindex,
+            promiscuous: AtomicBool::new(false),
+        })
+    }
+
+    /// The interface's name, as given to `open`.
+    pub fn interface(&self) -> &str {
+        &self.name
+    }
+
+    /// The interface's index.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// The interface's MAC address, as it was when the socket was opened.
+    pub fn mac(&self) -> MacAddr {
+        self.mac
+    }
+
+    /// The interface's MTU, as it was when the socket was opened (ask
+    /// [`super::interface_mtu`] for the current one).
+    pub fn mtu(&self) -> usize {
+        self.mtu
+    }
+
+    /// Send one whole Ethernet frame (no FCS) out of the interface.
+    ///
+    /// The kernel refuses frames shorter than an Ethernet header (EINVAL)
+    /// and longer than header + MTU (EMSGSIZE; four bytes more for a frame
+    /// with an 802.1Q tag).
+    pub fn send(&self, frame: &[u8]) -> io::Result<()> {
+        // A bound packet socket needs no destination address: the frame
+        // goes out of the bound interface, its header says the rest.
+        // SAFETY: the pointer and length describe `frame`, which outlives
+        // the call; the kernel only reads from it.
+        let sent =
+            unsafe { libc::send(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len(), 0) };
+        if sent < 0 {
+            return Err(self.explain(io::Error::last_os_error(), "send"));
+        }
+        if sent as usize != frame.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!(
+                    "send({}): only {sent} of {} bytes sent",
+                    self.name,
+                    frame.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Receive the next frame into `buf`, waiting until `deadline` (forever
+    /// if `None`). `Ok(None)` when the deadline passes first.
+    ///
+    /// A frame longer than `buf` is cut to fit; [`RxMeta::original_len`]
+    /// says how long it was. If a signal handler runs while waiting, the
+    /// error is `Interrupted`, so a program that catches Ctrl-C can check
+    /// its flag (programs without handlers never see this). Every frame is returned, including
+    /// [`PacketType::Outgoing`] ones: a stack drops those, a sniffer shows
+    /// them.
+    pub fn recv(&self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<RxMeta>> {
+        loop {
+            if !self.wait_readable(deadline)? {
+                return Ok(None);
+            }
+            match self.recv_waiting(buf) {
+                Ok(meta) => return Ok(Some(meta)),
+                // poll() said readable but the frame is gone (another thread
+                // took it, or a filter change dropped it): wait again.
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => return Err(self.explain(err, "recvmsg")),
+            }
+        }
+    }
+
+    /// Wait with poll() until a frame is waiting or `deadline` passes.
+    /// True if there is something to read (or an error to collect).
+    fn wait_readable(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        loop {
+            let timeout_ms: c_int = match deadline {
+                None => -1,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    // Round up: a 0.3 ms wait must not become a busy 0 ms.
+                    let ms = left.as_nanos().div_ceil(1_000_000);
+                    c_int::try_from(ms).unwrap_or(c_int::MAX)
+                }
+            };
+            let mut pollfd = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `pollfd` is one valid pollfd that outlives the call.
+            let ready = unsafe { libc::poll(&mut pollfd, 1, timeout_ms) };
+            if ready > 0 {
+                return Ok(true);
+            }
+            if ready < 0 {
+                // EINTR included: a signal handler ran (Ctrl-C), and the
+                // program that installed it wants to look at its flag now.
+                return Err(with_context(io::Error::last_os_error(), "poll"));
+            }
+            // Timed out. poll() counts whole milliseconds, so check the
+            // deadline itself before giving up.
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// One recvmsg() that does not block, with the kernel's notes parsed.
+    // ANCHOR: recv_auxdata
+    fn recv_waiting(&self, buf: &mut [u8]) -> io::Result<RxMeta> {
+        // The sender's link-layer address, and with it sll_pkttype: who the
+        // frame was for.
+        let mut from = MaybeUninit::<libc::sockaddr_ll>::zeroed();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut control = ControlBuffer([0; 256]);
+        // SAFETY: msghdr is plain data (integers and pointers); all-zero is
+        // a valid value, and the fields that matter are set just below.
+        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+        msg.msg_name = from.as_mut_ptr().cast::<c_void>();
+        msg.msg_namelen = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.0.as_mut_ptr().cast::<c_void>();
+        msg.msg_controllen = control.0.len() as _;
+
+        // MSG_TRUNC: return the frame's real length even when `buf` is
+        // shorter. MSG_DONTWAIT: poll() already waited.
+        // SAFETY: every pointer in `msg` points into `from`, `iov`/`buf` or
+        // `control`, all live and writable for the whole call, with their
+        // true lengths.
+        let n = unsafe {
+            libc::recvmsg(
+                self.fd.as_raw_fd(),
+                &mut msg,
+                libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let original_len = n as usize;
+        // SAFETY: recvmsg succeeded on a packet socket, so it wrote a
+        // sockaddr_ll into `from` (and it started zeroed anyway).
+        let from = unsafe { from.assume_init() };
+
+        let mut meta = RxMeta {
+            len: original_len.min(buf.len()),
+            original_len,
+            packet_type: packet_type(from.sll_pkttype),
+            timestamp: SystemTime::now(),
+            vlan_tci: None,
+            checksum_not_ready: false,
+        };
+
+        // Walk the control messages the kernel attached.
+        // SAFETY: `msg` is the header recvmsg just filled in; its
+        // msg_control/msg_controllen describe the part of `control` that
+        // holds well-formed cmsghdrs, which is what CMSG_FIRSTHDR and
+        // CMSG_NXTHDR walk (returning null at the end).
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+        while !cmsg.is_null() {
+            // SAFETY: `cmsg` is non-null and points at a cmsghdr inside
+            // `control`, as CMSG_FIRSTHDR/CMSG_NXTHDR guarantee.
+            let header = unsafe { &*cmsg };
+            // SAFETY: as above; CMSG_DATA is the payload right after it.
+            let data = unsafe { libc::CMSG_DATA(cmsg) };
+            let payload_len = (header.cmsg_len as usize).saturating_sub(cmsg_len(0));
+            match (header.cmsg_level, header.cmsg_type) {
+                (libc::SOL_PACKET, libc::PACKET_AUXDATA)
+                    if payload_len >= mem::size_of::<libc::tpacket_auxdata>() =>
+                {
+                    // SAFETY: the kernel wrote a whole tpacket_auxdata
+                    // (length checked above); the payload may be unaligned.
+                    let aux = unsafe { data.cast::<libc::tpacket_auxdata>().read_unaligned() };
+                    meta.checksum_not_ready = aux.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0;
+                    if aux.tp_status & libc::TP_STATUS_VLAN_VALID != 0 {
+                        meta.vlan_tci = Some(aux.tp_vlan_tci);
+                    }
+                }
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS)
+                    if payload_len >= mem::size_of::<libc::timespec>() =>
+                {
+                    // SAFETY: the kernel wrote a whole timespec (length
+                    // checked above); the payload may be unaligned.
+                    let ts = unsafe { data.cast::<libc::timespec>().read_unaligned() };
+                    if let Some(time) = timespec_to_system_time(ts) {
+                        meta.timestamp = time;
+                    }
+                }
+                _ => {}
+            }
+            // SAFETY: `msg` and `cmsg` are the header and current message
+            // from the walk above.
+            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+        }
+        Ok(meta)
+    }
+    // ANCHOR_END: recv_auxdata
+
+    /// Receive frames addressed to any MAC, not only this interface's
+    /// (and broadcast/multicast): the NIC's promiscuous mode.
+    ///
+    /// Done as a membership of this socket (`PACKET_ADD_MEMBERSHIP` with
+    /// `PACKET_MR_PROMISC`), not as `ip link set dev X promisc on`: the
+    /// kernel counts such memberships and drops this one when the socket
+    /// closes, even if the program crashes, so the interface never stays
+    /// promiscuous by accident. Calling it twice with the same value is
+    /// harmless.
+    // ANCHOR: promiscuous
+    pub fn set_promiscuous(&self, on: bool) -> io::Result<()> {
+        if self.promiscuous.load(Ordering::SeqCst) == on {
+            return Ok(());
+        }
+        let request = libc::packet_mreq {
+            mr_ifindex: self.ifindex as c_int,
+            mr_type: libc::PACKET_MR_PROMISC as u16,
+            mr_alen: 0,
+            mr_address: [0; 8],
+        };
+        let (option, call) = if on {
+            (libc::PACKET_ADD_MEMBERSHIP, "PACKET_ADD_MEMBERSHIP")
+        } else {
+            (libc::PACKET_DROP_MEMBERSHIP, "PACKET_DROP_MEMBERSHIP")
+        };
+        // SAFETY: `request` is a packet_mreq that outlives the call, and
+        // the length passed is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                option,
+                (&request as *const libc::packet_mreq).cast(),
+                mem::size_of::<libc::packet_mreq>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(last_error(format!("setsockopt({call}, {})", self.name)));
+        }
+        self.promiscuous.store(on, Ordering::SeqCst);
+        Ok(())
+    }
+    // ANCHOR_END: promiscuous
+
+    /// Whether this socket holds the interface in promiscuous mode.
+    pub fn is_promiscuous(&self) -> bool {
+        self.promiscuous.load(Ordering::SeqCst)
+    }
+
+    /// The kernel's counters for this socket since the last call (or since
+    /// it was opened): frames received and frames dropped for lack of
+    /// buffer space. Reading them resets both to zero.
+    // ANCHOR: packet_statistics
+    pub fn statistics(&self) -> io::Result<PacketStats> {
+        let mut stats = libc::tpacket_stats {
+            tp_packets: 0,
+            tp_drops: 0,
+        };
+        let mut len = mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+        // SAFETY: `stats` and `len` are live and writable; `len` says how
+        // many bytes `stats` has room for.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                (&mut stats as *mut libc::tpacket_stats).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(last_error("getsockopt(PACKET_STATISTICS)"));
+        }
+        Ok(PacketStats {
+            received: stats.tp_packets,
+            dropped: stats.tp_drops,
+        })
+    }
+    // ANCHOR_END: packet_statistics
+
+    /// Let the kernel run `program` on every frame before queueing it here;
+    /// frames it drops never reach this socket (see [`bpf`]).
+    ///
+    /// Frames that arrived before the filter are already queued, unfiltered.
+    /// So, as libpcap does, this first attaches a filter that drops
+    /// everything, empties the queue, and only then attaches `program`:
+    /// afterwards every frame received has passed it.
+    // ANCHOR: attach_filter
+    pub fn attach_filter(&self, program: &[BpfInstruction]) -> io::Result<()> {
+        self.set_filter(&bpf::drop_all())?;
+        self.drain_queue()?;
+        self.set_filter(program)
+    }
+
+    fn set_filter(&self, program: &[BpfInstruction]) -> io::Result<()> {
+        let len = u16::try_from(program.len())
+            .ok()
+            .filter(|&len| len > 0 && c_int::from(len) <= libc::BPF_MAXINSNS)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "a BPF program has 1 to {} instructions, not {}",
+                        libc::BPF_MAXINSNS,
+                        program.len()
+                    ),
+                )
+            })?;
+        let fprog = libc::sock_fprog {
+            len,
+            // The kernel only reads the program; BpfInstruction has the
+            // layout of struct sock_filter (a test in bpf.rs checks it).
+            filter: program.as_ptr().cast_mut().cast::<libc::sock_filter>(),
+        };
+        // SAFETY: `fprog` points at `len` instructions laid out as struct
+        // sock_filter, alive for the call; the kernel copies them.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&fprog as *const libc::sock_fprog).cast(),
+                mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(last_error("setsockopt(SO_ATTACH_FILTER)"));
+        }
+        Ok(())
+    }
+    // ANCHOR_END: attach_filter
+
+    /// Throw away every frame already queued on the socket.
+    fn drain_queue(&self) -> io::Result<()> {
+        let mut scratch = [0u8; 1];
+        loop {
+            // SAFETY: the pointer and length describe `scratch`; MSG_TRUNC
+            // discards the rest of a longer frame.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    scratch.as_mut_ptr().cast(),
+                    scratch.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+                )
+            };
+            if n < 0 {
+                let err = io::Error::last_os_error();
+                return match err.kind() {
+                    io::ErrorKind::WouldBlock => Ok(()),
+                    io::ErrorKind::Interrupted => continue,
+                    _ => Err(self.explain(err, "recv")),
+                };
+            }
+        }
+    }
+
+    /// Add the interface's name to an error, and a sentence to the ones
+    /// whose errno alone would puzzle.
+    fn explain(&self, err: io::Error, call: &str) -> io::Error {
+        match err.raw_os_error() {
+            Some(libc::ENETDOWN) => interface_down(&self.name),
+            Some(libc::ENXIO | libc::ENODEV) => io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{call}({}): the interface is gone", self.name),
+            ),
+            Some(libc::EMSGSIZE) => io::Error::new(
+                err.kind(),
+                format!(
+                    "{call}({}): frame longer than the MTU ({}) plus the Ethernet header",
+                    self.name, self.mtu
+                ),
+            ),
+            _ => with_context(err, format!("{call}({})", self.name)),
+        }
+    }
+}
+
+/// Bind `fd` to one interface and one protocol: from now on it hears only
+/// that interface, and sends out of it.
+// ANCHOR: bind_interface
+fn bind_interface(fd: &OwnedFd, name: &str, ifindex: u32, protocol: u16) -> io::Result<()> {
+    // SAFETY: sockaddr_ll is plain integers and arrays; all-zero is valid.
+    let mut addr: libc::sockaddr_ll = unsafe { mem::zeroed() };
+    addr.sll_family = libc::AF_PACKET as u16;
+    // Network byte order, like every protocol number on the wire.
+    addr.sll_protocol = protocol.to_be();
+    addr.sll_ifindex = ifindex as c_int;
+    // SAFETY: `addr` is a sockaddr_ll that outlives the call, and the
+    // length passed is its size.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_ll).cast::<libc::sockaddr>(),
+            mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(last_error(format!("bind({name})")));
+    }
+    // Binding to an interface that is down succeeds, but leaves ENETDOWN
+    // pending on the socket; collect it now rather than on the first recv.
+    match take_socket_error(fd)? {
+        0 => Ok(()),
+        libc::ENETDOWN => Err(interface_down(name)),
+        errno => Err(with_context(
+            io::Error::from_raw_os_error(errno),
+            format!("bind({name})"),
+        )),
+    }
+}
+// ANCHOR_END: bind_interface
+
+/// Read (and clear) the error pending on a socket: `SO_ERROR`.
+fn take_socket_error(fd: &OwnedFd) -> io::Result<c_int> {
+    let mut errno: c_int = 0;
+    let mut len = mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `errno` and `len` are live and writable; `len` is its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut errno as *mut c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 {
+        return Err(last_error("getsockopt(SO_ERROR)"));
+    }
+    Ok(errno)
+}
+
+/// Set an integer socket option (most of them are on/off flags).
+fn set_int_option(
+    fd: &OwnedFd,
+    level: c_int,
+    option: c_int,
+    value: c_int,
+    name: &str,
+) -> io::Result<()> {
+    // SAFETY: `value` is a c_int that outlives the call; the length passed
+    // is its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            option,
+            (&value as *const c_int).cast(),
+            mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(last_error(format!("setsockopt({name})")));
+    }
+    Ok(())
+}
+
+/// `CMSG_LEN(payload)`: a control message's length with its header.
+fn cmsg_len(payload: usize) -> usize {
+    // SAFETY: CMSG_LEN is arithmetic on its argument; it touches no memory.
+    unsafe { libc::CMSG_LEN(payload as u32) as usize }
+}
+
+/// `sll_pkttype` in words (`<linux/if_packet.h>`).
+fn packet_type(pkttype: u8) -> PacketType {
+    match pkttype {
+        libc::PACKET_HOST => PacketType::Host,
+        libc::PACKET_BROADCAST => PacketType::Broadcast,
+        libc::PACKET_MULTICAST => PacketType::Multicast,
+        libc::PACKET_OTHERHOST => PacketType::OtherHost,
+        libc::PACKET_OUTGOING => PacketType::Outgoing,
+        other => PacketType::Other(other),
+    }
+}
+
+/// A kernel timestamp (CLOCK_REALTIME) as a `SystemTime`; `None` for values
+/// before 1970 or malformed, which the kernel does not produce.
+fn timespec_to_system_time(ts: libc::timespec) -> Option<SystemTime> {
+    let secs = u64::try_from(ts.tv_sec).ok()?;
+    let nanos = u32::try_from(ts.tv_nsec)
+        .ok()
+        .filter(|&n| n < 1_000_000_000)?;
+    UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
+}
+
+impl AsFd for PacketSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for PacketSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for PacketSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PacketSocket")
+            .field("fd", &self.fd.as_raw_fd())
+            .field("interface", &self.name)
+            .field("ifindex", &self.ifindex)
+            .field("mac", &self.mac)
+            .field("mtu", &self.mtu)
+            .field("promiscuous", &self.is_promiscuous())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkttype_values_map_to_their_names() {
+        // The numbers from <linux/if_packet.h>, written out independently.
+        assert_eq!(packet_type(0), PacketType::Host);
+        assert_eq!(packet_type(1), PacketType::Broadcast);
+        assert_eq!(packet_type(2), PacketType::Multicast);
+        assert_eq!(packet_type(3), PacketType::OtherHost);
+        assert_eq!(packet_type(4), PacketType::Outgoing);
+        assert_eq!(packet_type(5), PacketType::Other(5));
+    }
+
+    #[test]
+    fn timestamps_convert_and_reject_nonsense() {
+        let ts = libc::timespec {
+            tv_sec: 1_700_000_000,
+            tv_nsec: 123_456_789,
+        };
+        let time = timespec_to_system_time(ts).unwrap();
+        assert_eq!(
+            time.duration_since(UNIX_EPOCH).unwrap(),
+            Duration::new(1_700_000_000, 123_456_789)
+        );
+        let negative = libc::timespec {
+            tv_sec: -1,
+            tv_nsec: 0,
+        };
+        assert_eq!(timespec_to_system_time(negative), None);
+        let bad_nanos = libc::timespec {
+            tv_sec: 1,
+            tv_nsec: 1_000_000_000,
+        };
+        assert_eq!(timespec_to_system_time(bad_nanos), None);
+    }
+
+    #[test]
+    fn stats_delivered_is_received_minus_dropped() {
+        let stats = PacketStats {
+            received: 10,
+            dropped: 3,
+        };
+        assert_eq!(stats.delivered(), 7);
+        assert_eq!(
+            PacketStats {
+                received: 1,
+                dropped: 5
+            }
+            .delivered(),
+            0
+        );
+    }
+}
