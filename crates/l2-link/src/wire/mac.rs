@@ -87,7 +87,8 @@ impl FromStr for MacAddr {
         let mut parts = s.split([':', '-']);
         for octet in octets.iter_mut() {
             let part = parts.next().ok_or_else(err)?;
-            if part.len() != 2 {
+            // from_str_radix alone would accept "+2": insist on two hex digits.
+            if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(err());
             }
             *octet = u8::from_str_radix(part, 16).map_err(|_| err())?;
