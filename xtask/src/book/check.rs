@@ -14,13 +14,17 @@
 //! - `{{#include path}}`, `{{#include path:anchor}}`, `{{#include path:a:b}}`
 //!   and the same forms of `{{#rustdoc_include}}`: the file exists, the anchor
 //!   has a start and an end, the line range lies inside the file, and what is
-//!   selected is not blank. `{{#playground path}}`: the file exists. Any other
+//!   selected is not blank; an insta snapshot (`*.snap`) is included from
+//!   after its YAML header. `{{#playground path}}`: the file exists. Any other
 //!   `{{#name}}` (except `{{#title}}`) is a typo. `\{{#…}}` is an escape and
 //!   is left alone, as mdBook does.
 //! - Markdown links and images outside code: a relative target must exist
 //!   inside the book's source directory, a `.md` target must be a chapter of
 //!   SUMMARY.md (only those become pages), and a `#fragment` must name a
 //!   heading of the target page (ids made as mdBook makes them).
+//!
+//! Not followed: includes inside included files (mdBook expands those too;
+//! this book has none), and headings that only exist in included text.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -157,10 +161,13 @@ impl Book<'_> {
                     let target = normalize(&dir.join(path));
                     match fs::read_to_string(&target) {
                         Ok(content) => {
-                            report.inputs.insert(target);
-                            if let Err(message) = select(&content, &Selection::parse(spec)) {
+                            let selection = Selection::parse(spec);
+                            let checked = select(&content, &selection)
+                                .and_then(|_| skips_snapshot_header(&target, &content, &selection));
+                            if let Err(message) = checked {
                                 report.problems.push(problem(format!("`{path}` {message}")));
                             }
+                            report.inputs.insert(target);
                         }
                         Err(err) => report
                             .problems
@@ -387,6 +394,41 @@ fn select(content: &str, selection: &Selection) -> Result<String, String> {
         });
     }
     Ok(selected)
+}
+
+/// An insta snapshot (`*.snap`) starts with a YAML header between two `---`
+/// lines (source, expression), which is not part of what the code produced.
+/// The book shows snapshots as proof of the bytes, so an include of one must
+/// start after that header: a line range whose first line is past it.
+fn skips_snapshot_header(path: &Path, content: &str, selection: &Selection) -> Result<(), String> {
+    if path.extension().is_none_or(|ext| ext != "snap") {
+        return Ok(());
+    }
+    let mut lines = content.lines();
+    if lines.next() != Some("---") {
+        return Ok(());
+    }
+    let Some(closing) = lines.position(|line| line == "---") else {
+        return Ok(());
+    };
+    // Line numbers from 1: the opening `---` is line 1, the closing one
+    // `closing + 2`.
+    let header_end = closing + 2;
+    let first = match selection {
+        Selection::Whole => 1,
+        Selection::Lines { first, .. } => first.unwrap_or(1),
+        // An anchor in a snapshot would be odd, but it cannot select the header.
+        Selection::Anchor(_) => return Ok(()),
+    };
+    if first <= header_end {
+        return Err(format!(
+            "is an insta snapshot whose header ends at line {header_end}; \
+             include from line {} (`:{}:`)",
+            header_end + 1,
+            header_end + 1
+        ));
+    }
+    Ok(())
 }
 
 /// Lines `first..=last` (from 1), refusing a range that leaves the file.
@@ -915,6 +957,28 @@ mod tests {
         assert_eq!(
             only_problem(&problems),
             "4: chapter file `gone.md` does not exist"
+        );
+    }
+
+    #[test]
+    fn snapshot_includes_must_skip_the_header() {
+        let book = TempBook::new();
+        book.write(
+            "code/dump.snap",
+            "---\nsource: tests/x.rs\nexpression: dump\n---\n0000  ff ff\n0002  08 06\n",
+        );
+        let problems = book.problems_with_intro(
+            "# Intro\n\
+             {{#include ../code/dump.snap:5:}}\n\
+             {{#include ../code/dump.snap}}\n\
+             {{#include ../code/dump.snap:4:}}\n",
+        );
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4], "{problems:#?}");
+        assert!(
+            problems[0]
+                .message
+                .ends_with("header ends at line 4; include from line 5 (`:5:`)")
         );
     }
 
