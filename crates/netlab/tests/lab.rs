@@ -96,24 +96,45 @@ fn udp_echo_on_alpha_answers_raws_kernel() {
     assert!(out.contains("udp echo ok from 198.18.0.3"), "{out}");
 }
 
-/// Runs [`echo_probe`] on raw: this test binary, re-run inside the lab.
+/// Runs [`probe`] on raw: this test binary, re-run inside the lab.
 fn run_probe(lab: &Lab, protocol: &str) -> String {
     let me = std::env::current_exe().expect("test binary path");
     stdout_of(
         lab.command(Host::Raw, me)
-            .args(["echo_probe", "--exact", "--nocapture", "--test-threads=1"])
+            .args(PROBE_ARGS)
             .env("NETLAB_TEST_PROBE", protocol),
     )
 }
 
-/// Not a test of its own: the client half of the echo tests. It does
-/// nothing unless `NETLAB_TEST_PROBE` is set, which `run_probe` does when
-/// it runs this binary on raw, where kernel sockets use raw's 198.18.0.3.
+/// Arguments that make this test binary run [`probe`] alone.
+const PROBE_ARGS: [&str; 4] = ["probe", "--exact", "--nocapture", "--test-threads=1"];
+
+/// Not a test of its own: the half of a test that runs somewhere else, in a
+/// process of its own (this test binary, re-run). It does nothing unless
+/// `NETLAB_TEST_PROBE` says which half to play:
+/// - `tcp`, `udp`: the echo client, run on raw, where kernel sockets use
+///   raw's 198.18.0.3;
+/// - `unsupported`: starting a lab where no user namespace may be made.
 #[test]
-fn echo_probe() {
+fn probe() {
     let Ok(protocol) = std::env::var("NETLAB_TEST_PROBE") else {
         return;
     };
+    if protocol == "unsupported" {
+        match Lab::start() {
+            Err(LabError::Unsupported(reason)) => {
+                assert!(!reason.contains('\n'), "one line: {reason}");
+                assert!(
+                    reason.contains("sysctl -w user.max_user_namespaces="),
+                    "names the fix: {reason}"
+                );
+                println!("unsupported ok: {reason}");
+            }
+            Err(other) => panic!("expected Unsupported, got {other}"),
+            Ok(_) => panic!("a lab started where no user namespace may be made"),
+        }
+        return;
+    }
     let alpha = SocketAddrV4::new(ALPHA_IP, ECHO_PORT);
     assert_eq!(alpha.to_string(), "198.18.0.1:7");
     match protocol.as_str() {
@@ -158,6 +179,31 @@ fn echo_probe() {
         }
         other => panic!("unknown probe {other}"),
     }
+}
+
+#[test]
+fn no_user_namespaces_left_means_one_line_naming_the_fix() {
+    // Only meaningful where labs work at all: elsewhere the other tests
+    // already meet the real thing.
+    let Some(lab) = start_or_skip() else { return };
+    drop(lab);
+    let Some(unshare) = which("unshare") else {
+        println!("skipped: no unshare(1) to make a user namespace without namespaces left");
+        return;
+    };
+    // user.max_user_namespaces is per user namespace: setting it to 0 in a
+    // throwaway one (made by util-linux's unshare) touches nothing outside.
+    let script = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    let output = Command::new(unshare)
+        .args(["--user", "--map-root-user", "sh", "-c", script, "sh"])
+        .arg(std::env::current_exe().unwrap())
+        .args(PROBE_ARGS)
+        .env("NETLAB_HELPER", netlab::helper_path().unwrap())
+        .env("NETLAB_TEST_PROBE", "unsupported")
+        .output()
+        .unwrap();
+    assert_success(&output, "the unsupported probe");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("unsupported ok: "));
 }
 
 #[test]
