@@ -31,6 +31,15 @@ pub struct LabArgs {
 
 /// Runs `cargo xtask lab`.
 pub fn run(args: LabArgs) -> crate::Result<ExitCode> {
+    // `netlab exec` marks every process in a lab. A lab inside the lab would
+    // work, but is never what was meant.
+    if let Some(host) = std::env::var_os("RAWSTACK_HOST") {
+        let host = host.to_string_lossy();
+        return Err(format!(
+            "this shell is already in the lab (on {host}): run alpha, beta or raw CMD here, or exit first"
+        )
+        .into());
+    }
     match args.cmd.split_first() {
         Some((program, rest)) => run_one_command(program, rest),
         None => interactive_shell(),

@@ -33,7 +33,8 @@ pub enum LabError {
     /// namespaces, or namespaces without capabilities). One line: the cause
     /// and the fix.
     Unsupported(String),
-    /// The helper started but could not build the lab; its message.
+    /// The lab could not be started or joined: the helper's message, or
+    /// why we stopped waiting for it.
     Helper(String),
     /// Something around the helper failed (building it, spawning it, the
     /// state directory).
@@ -205,7 +206,7 @@ impl Lab {
         let start_lock = base.join("lab.lock");
         let deadline = Instant::now() + JOIN_TIMEOUT;
         loop {
-            let starting = open_lock_file(&start_lock)?;
+            let starting = open_lock_file(&start_lock).map_err(LabError::io("opening lab.lock"))?;
             lock_file(&starting, LockKind::Exclusive, true)
                 .map_err(LabError::io("locking lab.lock"))?;
             let running = State::read(&dir).ok().filter(State::is_live);
@@ -226,7 +227,8 @@ impl Lab {
                     let _ = fs::remove_dir_all(&dir);
                 });
             };
-            let users = open_lock_file(&state::users_lock_path(&dir))?;
+            let users = open_lock_file(&state::users_lock_path(&dir))
+                .map_err(LabError::io("opening users.lock"))?;
             if lock_file(&users, LockKind::Shared, false)
                 .map_err(LabError::io("locking users.lock"))?
             {
@@ -300,12 +302,7 @@ impl Lab {
         if shared.users_lock.is_some() {
             return Ok(());
         }
-        let path = state::users_lock_path(&self.dir);
-        let users = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let users = open_lock_file(&state::users_lock_path(&self.dir))?;
         if !lock_file(&users, LockKind::Exclusive, false)? {
             waiting(count_shared_flocks(&users).unwrap_or(1));
             lock_file(&users, LockKind::Exclusive, true)?;
@@ -365,31 +362,31 @@ impl Drop for Lab {
         let Role::Owner { process, shared } = &mut self.role else {
             return;
         };
-        // A shared lab's creator waits until nobody joins or uses it any more.
-        let _teardown_locks = shared.as_mut().map(|shared| {
-            if shared.users_lock.is_none() {
-                let users = File::options()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(state::users_lock_path(&self.dir));
-                if let Ok(users) = users {
-                    let _ = lock_file(&users, LockKind::Exclusive, true);
-                    shared.users_lock = Some(users);
-                }
-            }
-            let starting = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&shared.start_lock);
-            if let Ok(starting) = &starting {
-                let _ = lock_file(starting, LockKind::Exclusive, true);
-            }
-            starting
-        });
+        // A shared lab's creator waits until no joined shell uses it, and
+        // keeps newcomers out (they wait for lab.lock) until it is gone.
+        let _locks = shared
+            .as_mut()
+            .map(|shared| shared.lock_for_teardown(&self.dir));
         stop(process);
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl SharedLocks {
+    /// Takes `users.lock` exclusively (unless [`Lab::wait_for_joined`]
+    /// already did), then `lab.lock`; the locks last as long as the files
+    /// returned. A lock that cannot be had is skipped: ending the lab matters
+    /// more than the courtesy.
+    fn lock_for_teardown(&mut self, dir: &Path) -> Option<File> {
+        if self.users_lock.is_none()
+            && let Ok(users) = open_lock_file(&state::users_lock_path(dir))
+        {
+            let _ = lock_file(&users, LockKind::Exclusive, true);
+            self.users_lock = Some(users);
+        }
+        let starting = open_lock_file(&self.start_lock).ok()?;
+        let _ = lock_file(&starting, LockKind::Exclusive, true);
+        Some(starting)
     }
 }
 
@@ -493,13 +490,13 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn open_lock_file(path: &Path) -> Result<File, LabError> {
+/// Opens (creating if need be) a file to flock(2).
+fn open_lock_file(path: &Path) -> io::Result<File> {
     File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(LabError::io(format!("opening {}", path.display())))
 }
 
 /// How many shared flock(2) locks are held on `file`, from `/proc/locks`

@@ -168,11 +168,15 @@ impl State {
         &self.hosts[Host::ALL.iter().position(|&h| h == host).unwrap_or(0)]
     }
 
-    /// True if the lab init this file describes is still running (seen from
-    /// outside the lab): its PID is alive and in the recorded PID namespace.
+    /// True if the lab init this file describes is still running: a process
+    /// with its PID is in the recorded PID namespace. Seen from outside the
+    /// lab that is the recorded outer PID; from a host whose `/proc` is the
+    /// lab's own, PID 1.
     pub fn is_live(&self) -> bool {
-        let path = format!("/proc/{}/ns/pid", self.init_pid);
-        namespace_id(Path::new(&path)).is_ok_and(|id| id == self.pid_ns)
+        [self.init_pid, 1].into_iter().any(|pid| {
+            let path = format!("/proc/{pid}/ns/pid");
+            namespace_id(Path::new(&path)).is_ok_and(|id| id == self.pid_ns)
+        })
     }
 
     /// Opens `host`'s namespaces, through whichever of its two PIDs this

@@ -114,12 +114,21 @@ const PROBE_ARGS: [&str; 4] = ["probe", "--exact", "--nocapture", "--test-thread
 /// `NETLAB_TEST_PROBE` says which half to play:
 /// - `tcp`, `udp`: the echo client, run on raw, where kernel sockets use
 ///   raw's 198.18.0.3;
-/// - `unsupported`: starting a lab where no user namespace may be made.
+/// - `unsupported`: starting a lab where no user namespace may be made;
+/// - `owner`: a process that starts a lab and is then killed.
 #[test]
 fn probe() {
     let Ok(protocol) = std::env::var("NETLAB_TEST_PROBE") else {
         return;
     };
+    if protocol == "owner" {
+        // Start a lab, say which, and wait to be killed.
+        let lab = Lab::start().expect("a lab");
+        println!("\nowner-lab {} {}", lab.init_pid(), lab.dir().display());
+        std::io::stdout().flush().unwrap();
+        thread::sleep(Duration::from_secs(60));
+        return;
+    }
     if protocol == "unsupported" {
         match Lab::start() {
             Err(LabError::Unsupported(reason)) => {
@@ -561,4 +570,65 @@ fn dropping_the_lab_ends_every_process_and_removes_its_directory() {
         thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(137));
+}
+
+/// Waits until no process is left in the PID namespace `pid_ns`.
+fn wait_until_gone(pid_ns: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pid_namespaces_in_use().contains(&pid_ns) {
+        assert!(Instant::now() < deadline, "the lab outlived {what}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_owner_cannot_leak_its_lab() {
+    // Only meaningful where labs work at all.
+    let Some(lab) = start_or_skip() else { return };
+    drop(lab);
+    let mut owner = Command::new(std::env::current_exe().unwrap())
+        .args(PROBE_ARGS)
+        .env("NETLAB_TEST_PROBE", "owner")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The harness prints its own lines first ("running 1 test", …).
+    let stdout = std::io::BufReader::new(owner.stdout.take().unwrap());
+    let line = std::io::BufRead::lines(stdout)
+        .map(Result::unwrap)
+        .find_map(|line| line.strip_prefix("owner-lab ").map(String::from))
+        .expect("the owner reports its lab");
+    let mut words = line.splitn(2, ' ');
+    let init_pid: u32 = words.next().unwrap().parse().unwrap();
+    let dir = PathBuf::from(words.next().unwrap());
+    let pid_ns = fs::metadata(format!("/proc/{init_pid}/ns/pid"))
+        .unwrap()
+        .ino();
+
+    owner.kill().unwrap(); // SIGKILL: no destructor runs, only the kernel cleans up.
+    owner.wait().unwrap();
+
+    wait_until_gone(pid_ns, "its killed owner");
+    // Only the directory is left for someone to clean (a shared lab's next
+    // user does it); this one is ours.
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn killing_netlab_start_takes_the_lab_with_it() {
+    let Some(lab) = start_or_skip() else { return };
+    let pid_ns = fs::metadata(format!("/proc/{}/ns/pid", lab.init_pid()))
+        .unwrap()
+        .ino();
+    // `netlab start` is the init's parent (field 4 of /proc/PID/stat).
+    let stat = fs::read_to_string(format!("/proc/{}/stat", lab.init_pid())).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let start_pid = after_name.split(' ').nth(1).unwrap();
+    let status = Command::new("kill")
+        .args(["-KILL", start_pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // PR_SET_PDEATHSIG: the init dies with its parent, and the lab with it.
+    wait_until_gone(pid_ns, "netlab start");
 }

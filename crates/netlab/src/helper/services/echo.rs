@@ -25,11 +25,10 @@ fn serve_tcp(listener: &TcpListener) {
     for connection in listener.incoming() {
         match connection {
             Ok(stream) => {
-                thread::spawn(move || {
-                    if let Err(error) = echo_stream(stream) {
-                        eprintln!("echo (tcp): {error}");
-                    }
-                });
+                // A connection's errors (a reset, say) are its client's
+                // business, and often the very thing a learner is testing:
+                // the connection just ends, quietly.
+                thread::spawn(move || echo_stream(stream));
             }
             Err(error) => {
                 eprintln!("echo (tcp): accept: {error}");
