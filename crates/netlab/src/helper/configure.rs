@@ -64,15 +64,10 @@ pub(super) fn build(hosts: &[HostToBuild<'_>]) -> Result<(), String> {
     for route in ROUTES.iter() {
         enter(route.host)?;
         let (network, prefix) = route.destination;
-        ip(&[
-            "route",
-            "add",
-            &format!("{network}/{prefix}"),
-            "via",
-            &route.gateway.to_string(),
-            "dev",
-            route.device,
-        ])
+        let (gateway, device) = (route.gateway, route.device);
+        ip(&format!(
+            "route add {network}/{prefix} via {gateway} dev {device}"
+        ))
         .map_err(|e| format!("configuring {}: {e}", route.host))?;
     }
     for host in Host::ALL {
@@ -117,27 +112,10 @@ fn create_veth(
     peer: &Interface,
     peer_pid: u32,
 ) -> Result<(), String> {
-    let (end_index, peer_index) = (end.index.to_string(), peer.index.to_string());
-    let (end_pid, peer_pid) = (end_pid.to_string(), peer_pid.to_string());
-    ip(&[
-        "link",
-        "add",
-        "name",
-        end.name,
-        "index",
-        &end_index,
-        "netns",
-        &end_pid,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        peer.name,
-        "index",
-        &peer_index,
-        "netns",
-        &peer_pid,
-    ])
+    ip(&format!(
+        "link add name {} index {} netns {end_pid} type veth peer name {} index {} netns {peer_pid}",
+        end.name, end.index, peer.name, peer.index,
+    ))
 }
 // ANCHOR_END: create_veth
 
@@ -164,30 +142,16 @@ fn configure_host(host: Host) -> Result<(), String> {
             }
         }
     }
-    ip(&["link", "set", "dev", "lo", "up"])?;
+    ip("link set dev lo up")?;
     for interface in host.interfaces() {
-        offloads_off(interface.name).map_err(|e| e.to_string())?;
-        let mtu = interface.mtu.to_string();
-        ip(&[
-            "link",
-            "set",
-            "dev",
-            interface.name,
-            "address",
-            &interface.mac_string(),
-            "mtu",
-            &mtu,
-        ])?;
+        let (name, mac, mtu) = (interface.name, interface.mac_string(), interface.mtu);
+        offloads_off(name).map_err(|e| e.to_string())?;
+        // Write `dev`: `ip link set lab0 …` would read `lab0` as `address`.
+        ip(&format!("link set dev {name} address {mac} mtu {mtu}"))?;
         if let Some((address, prefix)) = interface.address {
-            ip(&[
-                "address",
-                "add",
-                &format!("{address}/{prefix}"),
-                "dev",
-                interface.name,
-            ])?;
+            ip(&format!("address add {address}/{prefix} dev {name}"))?;
         }
-        ip(&["link", "set", "dev", interface.name, "up"])?;
+        ip(&format!("link set dev {name} up"))?;
     }
     Ok(())
 }
@@ -217,11 +181,12 @@ pub fn ip_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("ip"))
 }
 
-/// Runs `ip ARGS…`; on failure, the error is the command and what `ip` said.
-fn ip(args: &[&str]) -> Result<(), String> {
-    let command_line = format!("ip {}", args.join(" "));
+/// Runs `ip ARGS`, written as one would type it (no argument here contains
+/// a space); on failure, the error is the command and what `ip` said.
+fn ip(args: &str) -> Result<(), String> {
+    let command_line = format!("ip {args}");
     let output = Command::new(ip_binary())
-        .args(args)
+        .args(args.split_whitespace())
         .output()
         .map_err(|e| format!("`{command_line}`: {e} (is iproute2 installed?)"))?;
     if output.status.success() {
