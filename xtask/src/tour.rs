@@ -1,12 +1,249 @@
-//! `cargo xtask tour`.
+//! `cargo xtask tour` — the main job: a guided run, in a fresh lab, of every
+//! exercise that exists so far, saying what each one shows and which chapter
+//! of the book explains it. It grows with each layer.
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use netlab::{Host, Lab, LabError};
 
 /// Arguments of `cargo xtask tour`.
 #[derive(clap::Args)]
-pub struct TourArgs {}
+pub struct TourArgs {
+    /// Where to leave the captures the tour makes (default: target/tour).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
 
 /// Runs `cargo xtask tour`.
-pub fn run(_args: TourArgs) -> crate::Result<ExitCode> {
-    Err("not written yet".into())
+pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
+    let root = crate::workspace_root();
+    let out = args.out.unwrap_or_else(|| root.join("target/tour"));
+    std::fs::create_dir_all(&out)?;
+
+    banner("Building the exercises");
+    let [sniff, send_frame, arping] =
+        build_examples(&root, "l2-link", ["sniff", "send-frame", "arping"])?;
+
+    banner("Starting a fresh lab");
+    let lab = match Lab::start() {
+        Ok(lab) => lab,
+        Err(LabError::Unsupported(reason)) => {
+            eprintln!("The lab cannot run on this machine: {reason}");
+            return Ok(ExitCode::from(77));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    say(&[
+        "Three hosts, each its own network namespace, wired with veth cables:",
+        "",
+        "  alpha 198.18.0.1 [lab0]====[lab1] raw (kernel 198.18.0.3; our stack 198.18.0.2)",
+        "                                [lab2] raw ====[lab3] beta 198.18.1.1   (MTU 1280)",
+        "",
+        "You are root over this lab's network only: raw sockets work, nothing leaves.",
+    ]);
+
+    step(
+        "Layer 2: your own protocol on your own EtherType",
+        "book: Layer 2 › Your own protocol on your own EtherType, book/src/layer2/custom-protocol.md",
+        &[
+            "alpha listens for frames of EtherType 0x88B5; raw sends one, with text inside.",
+            "Ethernet only carries bytes: the EtherType tells the receiver how to read them.",
+        ],
+    );
+    let mut listener = start_on(&lab, Host::Alpha, &send_frame, &["--listen", "-c", "1"])?;
+    wait_until_listening(&mut listener)?;
+    run_on(&lab, Host::Raw, &send_frame, &["hello from the tour"])?;
+    finish(listener, "send-frame --listen", Host::Alpha)?;
+
+    step(
+        "Layer 2: ARP — who has 198.18.0.1?",
+        "book: Layer 2 › ARP: who has this address?, book/src/layer2/arp.md",
+        &[
+            "raw asks, as our stack's identity 02:00:00:00:00:12 / 198.18.0.2, a machine",
+            "alpha's kernel has never heard of. alpha's kernel answers with lab0's MAC.",
+            "A sniffer on alpha shows both frames, with an annotated hex dump.",
+        ],
+    );
+    let capture = out.join("arp.pcap");
+    let capture_arg = capture.to_string_lossy().into_owned();
+    let mut sniffer = start_on(
+        &lab,
+        Host::Alpha,
+        &sniff,
+        &["-c", "2", "--ethertype", "0x0806", "-x", "-w", &capture_arg],
+    )?;
+    wait_until_listening(&mut sniffer)?;
+    run_on(&lab, Host::Raw, &arping, &["-c", "1"])?;
+    finish(sniffer, "sniff", Host::Alpha)?;
+
+    step(
+        "Layer 2: reading the capture back",
+        "book: Layer 2 › pcap: captures Wireshark can open, book/src/layer2/pcap.md",
+        &["The sniffer wrote a classic pcap file; our reader decodes it, and so does Wireshark."],
+    );
+    run_here(&sniff, &["-r", &capture_arg])?;
+    if program_exists("tshark") {
+        run_here(Path::new("tshark"), &["-n", "-r", &capture_arg])?;
+    } else {
+        println!("(install tshark to see Wireshark's dissection of the same file)");
+    }
+
+    drop(lab);
+    banner("Tour finished");
+    say(&[
+        &format!(
+            "The capture is in {}: open it in Wireshark.",
+            capture.display()
+        ),
+        "Read on in the book: cargo xtask book, then book/build/index.html.",
+        "Try things yourself: cargo xtask lab, then e.g. `alpha cargo run -q -p l2-link --example sniff`.",
+    ]);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the named examples of `package` and returns their paths in order.
+fn build_examples<const N: usize>(
+    root: &Path,
+    package: &str,
+    names: [&'static str; N],
+) -> crate::Result<[PathBuf; N]> {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", package]);
+    for name in names {
+        command.args(["--example", name]);
+    }
+    if !command.status()?.success() {
+        return Err(format!("cargo build -p {package} failed").into());
+    }
+    let dir = root.join("target/debug/examples");
+    let paths = names.map(|name| dir.join(name));
+    if let Some(missing) = paths.iter().find(|path| !path.is_file()) {
+        return Err(format!("{} was not built", missing.display()).into());
+    }
+    Ok(paths)
+}
+
+fn banner(title: &str) {
+    println!("\n\x1b[1m== {title} ==\x1b[0m");
+}
+
+fn step(title: &str, chapter: &str, explanation: &[&str]) {
+    banner(title);
+    say(explanation);
+    println!("   ({chapter})");
+}
+
+fn say(lines: &[&str]) {
+    for line in lines {
+        println!("   {line}");
+    }
+}
+
+fn show_command(host: Option<Host>, program: &Path, args: &[&str]) {
+    let name = program.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = host.map(|h| format!("[{}] ", h.name())).unwrap_or_default();
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|arg| {
+            if arg.contains(' ') {
+                format!("{arg:?}")
+            } else {
+                arg.to_string()
+            }
+        })
+        .collect();
+    println!("\n\x1b[2m{prefix}$ {name} {}\x1b[0m", quoted.join(" "));
+}
+
+fn start_on(lab: &Lab, host: Host, program: &Path, args: &[&str]) -> crate::Result<Child> {
+    show_command(Some(host), program, args);
+    // Its output is held back until it finishes, so it does not interleave
+    // with the command that makes it print something.
+    let child = lab
+        .command(host, program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    Ok(child)
+}
+
+/// Waits for a capturing exercise's "listening on" line (its socket is
+/// bound, so nothing sent afterwards can be missed), echoing its stderr.
+fn wait_until_listening(child: &mut Child) -> crate::Result<()> {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().ok_or("stderr not captured")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("listening on") => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Err("the listener did not start within 20 s".into()),
+        }
+    }
+}
+
+/// Waits for a background exercise and shows what it printed.
+fn finish(mut child: Child, what: &str, host: Host) -> crate::Result<()> {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let mut output = String::new();
+            if let Some(mut stdout) = child.stdout.take() {
+                stdout.read_to_string(&mut output)?;
+            }
+            println!(
+                "\n\x1b[2m[{}] {what} printed:\x1b[0m\n{output}",
+                host.name()
+            );
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("{what} failed: {status}").into())
+            };
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{what} did not finish within 20 s").into());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run_on(lab: &Lab, host: Host, program: &Path, args: &[&str]) -> crate::Result<()> {
+    show_command(Some(host), program, args);
+    let status = lab.command(host, program).args(args).status()?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", program.display()).into());
+    }
+    Ok(())
+}
+
+fn run_here(program: &Path, args: &[&str]) -> crate::Result<()> {
+    show_command(None, program, args);
+    let status = Command::new(program).args(args).status()?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", program.display()).into());
+    }
+    Ok(())
+}
+
+fn program_exists(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
