@@ -199,6 +199,21 @@ pub enum Ipv4Option<'a> {
 }
 
 impl Ipv4Option<'_> {
+    /// How many bytes of the header this option takes, kind and length
+    /// bytes included (for [`Ipv4Option::EndOfList`], the padding after
+    /// it too).
+    pub fn wire_len(&self) -> usize {
+        match self {
+            Ipv4Option::EndOfList { padding } => 1 + padding.len(),
+            Ipv4Option::NoOperation => 1,
+            Ipv4Option::RecordRoute { route, .. } => 3 + route.len(),
+            Ipv4Option::Timestamp { data, .. } => 4 + data.len(),
+            Ipv4Option::RouterAlert { .. } => 4,
+            Ipv4Option::Unknown { data, .. } => 2 + data.len(),
+            Ipv4Option::Malformed { rest } => rest.len(),
+        }
+    }
+
     /// The addresses recorded so far in a Record Route option (the slots
     /// before the pointer), or nothing for other options.
     pub fn recorded_route(&self) -> impl Iterator<Item = std::net::Ipv4Addr> + '_ {
@@ -329,6 +344,17 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn wire_lengths_add_up() {
+        let bytes = [
+            1, 148, 4, 0, 0, 7, 7, 4, 0, 0, 0, 0, 68, 4, 5, 0x10, 0x99, 2, 0, 0,
+        ];
+        let options = Ipv4Options::new(&bytes).unwrap();
+        let lens: Vec<usize> = options.iter().map(|o| o.wire_len()).collect();
+        assert_eq!(lens, [1, 4, 7, 4, 2, 2]);
+        assert_eq!(lens.iter().sum::<usize>(), options.len());
     }
 
     #[test]
