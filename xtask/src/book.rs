@@ -11,6 +11,7 @@
 //!   change ([`serve`]).
 
 mod check;
+mod dedent;
 mod serve;
 
 use std::collections::BTreeSet;
@@ -115,8 +116,9 @@ impl BookPaths {
         }
         // mdBook reports through `tracing`, which nobody subscribes to here:
         // the check above already caught what it would only have logged.
-        let book = MDBook::load(&self.root)
+        let mut book = MDBook::load(&self.root)
             .map_err(|err| format!("cannot load the book in {}: {err:#}", self.root.display()))?;
+        book.with_preprocessor(dedent::Dedent);
         book.build()
             .map_err(|err| format!("building the book failed: {err:#}"))?;
         let shown = self
