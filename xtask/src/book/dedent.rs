@@ -80,7 +80,8 @@ mod tests {
     #[test]
     fn strips_shared_indentation_inside_code_blocks_only() {
         let md = "text\n    indented prose stays\n```rust\n        let a = 1;\n\n            if a {}\n```\nafter\n";
-        let want = "text\n    indented prose stays\n```rust\nlet a = 1;\n\n    if a {}\n```\nafter\n";
+        let want =
+            "text\n    indented prose stays\n```rust\nlet a = 1;\n\n    if a {}\n```\nafter\n";
         assert_eq!(dedent_code_blocks(md), want);
     }
 
