@@ -23,7 +23,7 @@ mod quote;
 
 pub use icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
 pub use ip_protocol::IpProtocol;
-pub use ipv4::{Ipv4Option, Ipv4Options, Ipv4Packet, Ipv4Repr};
+pub use ipv4::{Ipv4Option, Ipv4Options, Ipv4OptionsIter, Ipv4Packet, Ipv4Repr};
 pub use quote::{MAX_ERROR_QUOTE_LEN, QuotedDatagram, icmp_error_quote};
 
 /// Big-endian ("network byte order") reads and writes at fixed offsets.
