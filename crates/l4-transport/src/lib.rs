@@ -1,7 +1,15 @@
-//! # l4-transport — layer 4 of rawstack (to come)
+//! # l4-transport — layer 4 of rawstack
 //!
-//! Will hold UDP (RFC 768) and TCP (RFC 9293) wire formats with their
-//! pseudo-header checksums (reusing l3-net's internet checksum), a SYN
-//! scanner over `AF_INET SOCK_RAW IPPROTO_TCP`, and a sans-IO TCP with a
-//! std-like blocking API (`TcpListener`, `TcpStream`) over layer 3.
+//! UDP (RFC 768) and TCP (RFC 9293), with their checksums over the IPv4
+//! pseudo-header computed by l3-net's internet checksum (not a copy):
+//!
+//! - [`wire`] — UDP datagrams and TCP segments with every flag and option;
+//! - [`tcp`] — a sans-IO TCP: the connection state machine, sequence-number
+//!   arithmetic modulo 2^32, unpredictable initial sequence numbers
+//!   (RFC 6528), the retransmission timer (RFC 6298);
+//! - [`print`] — UDP and TCP decoders for the frame printer.
 #![deny(unsafe_code)]
+
+pub mod print;
+pub mod tcp;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! UDP and TCP decoders for the frame printer.

@@ -1,0 +1,1 @@
+//! Layer 4 wire formats: UDP and TCP, sans-IO.
