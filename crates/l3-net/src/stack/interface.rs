@@ -282,6 +282,12 @@ impl Interface {
         self.arp.resolved(now)
     }
 
+    /// Datagrams being reassembled, and the bytes they hold (as the limit
+    /// in [`ReassemblyConfig::max_bytes`] counts them).
+    pub fn reassembly_usage(&self) -> (usize, usize) {
+        (self.reassembler.in_progress(), self.reassembler.memory())
+    }
+
     /// Sets the identification the next datagram we originate gets. (It
     /// starts at 1, which keeps tests readable; a program can start from
     /// something less predictable.)

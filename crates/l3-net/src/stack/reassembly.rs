@@ -286,7 +286,7 @@ pub struct Reassembled {
     pub header: Ipv4Repr,
     /// The payload, every fragment's data in place.
     pub payload: Vec<u8>,
-    /// How many fragments it took.
+    /// How many fragments arrived for it, duplicates included.
     pub fragments: usize,
 }
 

@@ -242,8 +242,10 @@ impl Router {
 
         // RFC 1812 §5.3.7 and §4.2.2.11: never forward "martians" (a
         // source that names no single host, or a destination that is
-        // not a unicast address), nor a link-layer broadcast (§5.3.4).
-        if let Some(reason) = refuse_to_forward(src, dst, link_broadcast) {
+        // not a unicast address), nor a link-layer broadcast (§5.3.4),
+        // nor a directed broadcast to one of our networks (RFC 2644).
+        let directed_broadcast = self.ports.iter().any(|p| p.interface.is_broadcast(dst));
+        if let Some(reason) = refuse_to_forward(src, dst, link_broadcast, directed_broadcast) {
             self.drop_on(in_port, src, dst, reason);
             return;
         }
@@ -366,12 +368,19 @@ fn decrement_ttl(mut datagram: Vec<u8>) -> Vec<u8> {
 
 /// Why a datagram must not be forwarded at all (no ICMP error either), or
 /// `None` if it may be.
-fn refuse_to_forward(src: Ipv4Addr, dst: Ipv4Addr, link_broadcast: bool) -> Option<&'static str> {
+fn refuse_to_forward(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    link_broadcast: bool,
+    directed_broadcast: bool,
+) -> Option<&'static str> {
     if is_martian_source(src) {
         Some("martian source (not a single host)")
     } else if dst.is_multicast() || dst.is_broadcast() || dst.octets()[0] == 0 || dst.is_loopback()
     {
         Some("destination is not a unicast address")
+    } else if directed_broadcast {
+        Some("a directed broadcast (not forwarded, RFC 2644)")
     } else if link_broadcast {
         Some("arrived as a link-layer broadcast (RFC 1812 §5.3.4)")
     } else {
