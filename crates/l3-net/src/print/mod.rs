@@ -7,11 +7,37 @@
 //! Layer 4 will add UDP and TCP to [`IP_PROTO`] the same way.
 //!
 //! ```
-//! let printer = l3_net::print::printer();
-//! # let frame = [0u8; 0];
-//! // printer.summary(&frame) reads like
-//! // "Ethernet … type IPv4 \ IPv4 198.18.0.2 → 198.18.0.1 ttl 64 id 1 len 84 DF \ ICMP echo request id 0x1234 seq 1"
-//! # let _ = printer.summary(&frame);
+//! use std::net::Ipv4Addr;
+//! use l2_link::wire::{EtherType, EthernetRepr, MacAddr};
+//! use l3_net::wire::{Icmpv4Repr, IpProtocol, Ipv4Options, Ipv4Repr};
+//!
+//! let echo = Icmpv4Repr::EchoRequest { ident: 0x1234, seq: 1, data: b"hi" };
+//! let ip = Ipv4Repr {
+//!     src_addr: Ipv4Addr::new(198, 18, 0, 2),
+//!     dst_addr: Ipv4Addr::new(198, 18, 0, 1),
+//!     protocol: IpProtocol::ICMP,
+//!     ttl: 64,
+//!     ident: 1,
+//!     dont_frag: true,
+//!     more_frags: false,
+//!     frag_offset: 0,
+//!     dscp: 0,
+//!     ecn: 0,
+//!     options: Ipv4Options::NONE,
+//!     payload_len: 0, // build() sets it
+//! };
+//! let frame = EthernetRepr {
+//!     destination: MacAddr([2, 0, 0, 0, 0, 1]),
+//!     source: MacAddr([2, 0, 0, 0, 0, 0x12]),
+//!     vlan: None,
+//!     ethertype: EtherType::IPV4,
+//! }
+//! .build(&ip.build(&echo.build()));
+//!
+//! let summary = l3_net::print::printer().summary(&frame);
+//! assert!(summary.ends_with(
+//!     r"\ IPv4 198.18.0.2 → 198.18.0.1 ttl 64 id 1 len 30 DF \ ICMP echo request id 0x1234 seq 1"
+//! ));
 //! ```
 
 mod icmpv4;
