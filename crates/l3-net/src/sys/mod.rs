@@ -1,2 +1,50 @@
-//! The one room with `unsafe`: raw IP sockets and their options.
+//! The one room with `unsafe`: the kernel's AF_INET raw sockets and their
+//! options, called through libc. Every `unsafe` block carries a
+//! `// SAFETY:` note.
+//!
+//! Layer 2 gave us whole frames (`l2_link::sys::PacketSocket`); here the
+//! kernel keeps doing IP for us, and we choose how much:
+//!
+//! - [`IcmpSocket`] — `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`: we write
+//!   ICMP, the kernel writes the IP header; we receive every ICMP datagram
+//!   whole. What ping and traceroute are built on. Needs CAP_NET_RAW.
+//! - [`RawIpSocket`] — `IP_HDRINCL`: we write the IP header too, and the
+//!   kernel still rewrites a few fields of it (see there). For `craft`,
+//!   and for the SYN scanner of layer 4. Needs CAP_NET_RAW.
+//! - [`PingSocket`] — `socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`: echo
+//!   without any capability, if `net.ipv4.ping_group_range` allows.
+//! - [`UdpProbeSocket`] — an ordinary UDP socket with a chosen TTL:
+//!   traceroute's probes.
+//! - [`drop_capabilities`] — give up every privilege once the sockets are
+//!   open.
+//! - [`interface_ipv4`] — the address the kernel holds on an interface.
+//!
+//! Time: every receive carries the kernel's arrival stamp
+//! (`SO_TIMESTAMPNS`), and every send returns the kernel's software
+//! transmit stamp where the kernel gives one (`SO_TIMESTAMPING`, see
+//! [`SentAt`]) — both on CLOCK_REALTIME, so a round-trip time subtracts two
+//! readings of the same clock.
+//!
+//! Errors are `std::io::Error`s whose message says which call failed; EPERM
+//! and EACCES on a raw socket become `PermissionDenied` naming
+//! CAP_NET_RAW, and the ping socket's EACCES names the sysctl instead.
 #![allow(unsafe_code)]
+
+mod capabilities;
+mod errors;
+mod icmp_socket;
+mod interface;
+mod ping_socket;
+mod raw_ip_socket;
+mod socket;
+mod tx_timestamp;
+mod udp_probe;
+
+pub use capabilities::{drop_capabilities, effective_capabilities};
+pub use icmp_socket::IcmpSocket;
+pub use interface::interface_ipv4;
+pub use ping_socket::PingSocket;
+pub use raw_ip_socket::RawIpSocket;
+pub use socket::RawRecv;
+pub use tx_timestamp::{SendTimeSource, SentAt};
+pub use udp_probe::UdpProbeSocket;

@@ -1,0 +1,280 @@
+//! When did a datagram really leave? Software transmit time stamps
+//! (`SO_TIMESTAMPING`, Documentation/networking/timestamping.rst).
+//!
+//! A round-trip time is "reply arrived" minus "request left". The arrival
+//! time comes from the kernel (`SO_TIMESTAMPNS`, taken when the packet
+//! reached the network stack, on CLOCK_REALTIME). The obvious departure
+//! time — `SystemTime::now()` just before `sendto()` — also counts the
+//! system call, the routing decision, an ARP lookup, queueing: everything
+//! the kernel did before the packet reached the driver. With
+//! `SOF_TIMESTAMPING_TX_SOFTWARE` the kernel stamps the packet as the
+//! driver takes it and hands the stamp back on the socket's *error queue*
+//! (`recvmsg(…, MSG_ERRQUEUE)`), on the same CLOCK_REALTIME — so the two
+//! ends of the subtraction are measured the same way, by the same clock.
+//!
+//! Where the stamp does not come (an old kernel, a driver that never calls
+//! `skb_tx_timestamp`), the user-space time is used instead, and
+//! [`SentAt::source`] says so.
+
+use std::ffi::{c_int, c_uint, c_void};
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::errors::with_context;
+use super::socket::{
+    ControlBuffer, for_each_control_message, read_timespec, set_int_option, timespec_to_system_time,
+};
+
+/// When a datagram left, and whose clock says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentAt {
+    /// The send time, on CLOCK_REALTIME like every receive stamp.
+    pub time: SystemTime,
+    /// Who took it.
+    pub source: SendTimeSource,
+}
+
+/// Who stamped a departure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendTimeSource {
+    /// The kernel, as the driver took the packet (`SCM_TSTAMP_SND`, a
+    /// software transmit stamp).
+    Kernel,
+    /// Our own `SystemTime::now()` just before `sendto()`: the fallback.
+    UserSpace,
+}
+
+/// How long to wait for the transmit stamp after `sendto()` returns. On a
+/// veth it is there before `sendto()` even returns; a packet waiting for
+/// ARP is stamped only when it finally leaves, which may be later than
+/// this (then the user-space time is used and the late stamp discarded).
+const STAMP_WAIT: Duration = Duration::from_millis(50);
+
+/// `SCM_TSTAMP_SND` (linux/errqueue.h): "the driver sent it", the kind of
+/// stamp `SOF_TIMESTAMPING_TX_SOFTWARE` asks for. Not in the libc crate.
+const SCM_TSTAMP_SND: u32 = 0;
+
+/// One socket's transmit stamping: whether it is on, and the number the
+/// kernel will give the next send (`SOF_TIMESTAMPING_OPT_ID` numbers each
+/// send from 0, so a stamp can be matched to its datagram).
+#[derive(Debug)]
+pub(super) struct TxTimestamps {
+    enabled: bool,
+    next_key: AtomicU32,
+}
+
+impl TxTimestamps {
+    /// Turns software transmit stamps on for `fd`; if the kernel refuses,
+    /// sends are stamped in user space instead.
+    // ANCHOR: tx_timestamp
+    pub(super) fn enable(fd: BorrowedFd<'_>) -> TxTimestamps {
+        // TX_SOFTWARE: stamp each packet as the driver takes it.
+        // SOFTWARE: report software stamps to us.
+        // OPT_ID: number the stamps, one per send, from 0.
+        // OPT_TSONLY: hand back only the stamp, not a copy of the packet.
+        let flags: c_uint = libc::SOF_TIMESTAMPING_TX_SOFTWARE
+            | libc::SOF_TIMESTAMPING_SOFTWARE
+            | libc::SOF_TIMESTAMPING_OPT_ID
+            | libc::SOF_TIMESTAMPING_OPT_TSONLY;
+        let enabled = set_int_option(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPING,
+            flags as c_int,
+            "SO_TIMESTAMPING",
+        )
+        .is_ok();
+        TxTimestamps {
+            enabled,
+            next_key: AtomicU32::new(0),
+        }
+    }
+
+    /// Runs `send` (one `sendto` of one datagram) and says when the
+    /// datagram left: the kernel's stamp if it comes within a few
+    /// milliseconds, else the time just before the call.
+    pub(super) fn send(
+        &self,
+        fd: BorrowedFd<'_>,
+        send: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<SentAt> {
+        let before = SystemTime::now();
+        send()?;
+        let fallback = SentAt {
+            time: before,
+            source: SendTimeSource::UserSpace,
+        };
+        if !self.enabled {
+            return Ok(fallback);
+        }
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        let deadline = Instant::now() + STAMP_WAIT;
+        while let Some(stamp) = next_stamp(fd, deadline)? {
+            // A stamp numbered below ours is a late one for an earlier
+            // send: drop it. One above ours means a send we did not count
+            // (one that failed after the kernel numbered it): catch up.
+            if stamp.key.wrapping_sub(key) < u32::MAX / 2 {
+                self.next_key
+                    .store(stamp.key.wrapping_add(1), Ordering::Relaxed);
+                return Ok(SentAt {
+                    time: stamp.time,
+                    source: SendTimeSource::Kernel,
+                });
+            }
+        }
+        Ok(fallback)
+    }
+    // ANCHOR_END: tx_timestamp
+}
+
+/// One transmit stamp from the error queue.
+struct Stamp {
+    key: u32,
+    time: SystemTime,
+}
+
+/// Waits (until `deadline`) for the next transmit stamp on the error
+/// queue. `None` when the deadline passes first.
+fn next_stamp(fd: BorrowedFd<'_>, deadline: Instant) -> io::Result<Option<Stamp>> {
+    loop {
+        match read_error_queue(fd)? {
+            ErrorQueue::Stamp(stamp) => return Ok(Some(stamp)),
+            ErrorQueue::Other => continue,
+            ErrorQueue::Empty => {}
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        // events = 0: wake only for POLLERR, which the kernel reports when
+        // the error queue is not empty.
+        let mut pollfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: 0,
+            revents: 0,
+        };
+        let ms = c_int::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(c_int::MAX);
+        // SAFETY: `pollfd` is one valid pollfd that outlives the call.
+        let ready = unsafe { libc::poll(&mut pollfd, 1, ms) };
+        if ready < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                // Ctrl-C: the caller's loop will notice; use the fallback.
+                return Ok(None);
+            }
+            return Err(with_context(err, "poll(POLLERR)"));
+        }
+    }
+}
+
+/// What one non-blocking read of the error queue found.
+enum ErrorQueue {
+    /// Nothing queued.
+    Empty,
+    /// A transmit stamp.
+    Stamp(Stamp),
+    /// Something that is not a transmit stamp (an ICMP error, with
+    /// `IP_RECVERR` on); consumed and ignored.
+    Other,
+}
+
+/// One `recvmsg(MSG_ERRQUEUE | MSG_DONTWAIT)`.
+fn read_error_queue(fd: BorrowedFd<'_>) -> io::Result<ErrorQueue> {
+    // OPT_TSONLY: no packet comes back, only control messages; a small
+    // buffer still takes whatever data a kernel might attach.
+    let mut data = [0u8; 64];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    let mut control = ControlBuffer::new();
+    // SAFETY: msghdr is plain data; all-zero is valid, the fields that
+    // matter are set below.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.0.as_mut_ptr().cast::<c_void>();
+    msg.msg_controllen = control.0.len() as _;
+    // SAFETY: every pointer in `msg` points into `iov`/`data` or `control`,
+    // live and writable for the call, with their true lengths.
+    let n = unsafe {
+        libc::recvmsg(
+            fd.as_raw_fd(),
+            &mut msg,
+            libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        let err = io::Error::last_os_error();
+        return match err.kind() {
+            io::ErrorKind::WouldBlock => Ok(ErrorQueue::Empty),
+            io::ErrorKind::Interrupted => Ok(ErrorQueue::Other),
+            _ => Err(with_context(err, "recvmsg(MSG_ERRQUEUE)")),
+        };
+    }
+    let mut time = None;
+    let mut key = None;
+    for_each_control_message(&msg, |level, kind, payload| match (level, kind) {
+        // struct scm_timestamping: three timespecs; software stamps are
+        // in the first.
+        (libc::SOL_SOCKET, libc::SCM_TIMESTAMPING) => {
+            time = read_timespec(payload).and_then(timespec_to_system_time);
+        }
+        // For an IPv4 socket the stamp's description comes as IP_RECVERR.
+        (libc::IPPROTO_IP, libc::IP_RECVERR) => {
+            if let Some(err) = read_extended_err(payload)
+                && err.ee_origin == libc::SO_EE_ORIGIN_TIMESTAMPING
+                && err.ee_info == SCM_TSTAMP_SND
+            {
+                key = Some(err.ee_data);
+            }
+        }
+        _ => {}
+    });
+    Ok(match (key, time) {
+        (Some(key), Some(time)) => ErrorQueue::Stamp(Stamp { key, time }),
+        _ => ErrorQueue::Other,
+    })
+}
+
+/// A `struct sock_extended_err` from a control message's payload.
+fn read_extended_err(payload: &[u8]) -> Option<libc::sock_extended_err> {
+    let bytes = payload.get(..mem::size_of::<libc::sock_extended_err>())?;
+    // SAFETY: `bytes` holds exactly one sock_extended_err's worth of
+    // initialised bytes; it is plain integers (any bit pattern is valid)
+    // and read_unaligned needs no alignment.
+    Some(unsafe {
+        bytes
+            .as_ptr()
+            .cast::<libc::sock_extended_err>()
+            .read_unaligned()
+    })
+}
+
+/// Empties the error queue (stamps that came too late to be used) and
+/// clears a pending socket error, so `poll` stops reporting `POLLERR`.
+pub(super) fn discard_error_queue(fd: BorrowedFd<'_>) -> io::Result<()> {
+    while !matches!(read_error_queue(fd)?, ErrorQueue::Empty) {}
+    let mut errno: c_int = 0;
+    let mut len = mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `errno` and `len` are live and writable; `len` is its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut errno as *mut c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 {
+        return Err(with_context(
+            io::Error::last_os_error(),
+            "getsockopt(SO_ERROR)",
+        ));
+    }
+    Ok(())
+}
