@@ -16,7 +16,7 @@ use super::ipv4::{self, Ipv4Packet, Ipv4Repr};
 /// datagram stays within 576 bytes (RFC 1812 §4.3.2.3): 576 minus a
 /// 20-byte IPv4 header and the 8-byte ICMP header.
 pub const MAX_ERROR_QUOTE_LEN: usize =
-    ipv4::MIN_MTU_EVERY_HOST_ACCEPTS - ipv4::HEADER_LEN - super::icmpv4::HEADER_LEN;
+    ipv4::MIN_REASSEMBLY_LEN - ipv4::HEADER_LEN - super::icmpv4::HEADER_LEN;
 
 // ANCHOR: quoted_datagram
 /// The original datagram as an ICMP error quotes it: its IPv4 header, and

@@ -84,9 +84,11 @@ pub const MAX_HEADER_LEN: usize = 15 * 4;
 /// Fragment offsets count 8-byte units (RFC 791 §3.1): every fragment but
 /// the last carries a multiple of 8 bytes.
 pub const FRAGMENT_UNIT: usize = 8;
-/// The largest datagram every host must accept (RFC 791 §3.1,
-/// RFC 1122 §3.3.3); ICMP errors stay within it (RFC 1812 §4.3.2.3).
-pub const MIN_MTU_EVERY_HOST_ACCEPTS: usize = 576;
+/// The size of datagram every host must be able to reassemble and accept
+/// (RFC 791 §3.1: "every internet destination must be able to receive a
+/// datagram of 576 octets"; RFC 1122 §3.3.2, EMTU_R). ICMP errors stay
+/// within it (RFC 1812 §4.3.2.3).
+pub const MIN_REASSEMBLY_LEN: usize = 576;
 
 /// The one-byte field at `at` as a range, for [`LAYOUT`].
 const fn byte(at: usize) -> Range<usize> {
