@@ -14,7 +14,7 @@
 //!   over, and its devices: the real wire, an in-memory cable, a pcap tap and
 //!   a seeded fault injector.
 //! - [`pcap`] — reading and writing captures that Wireshark opens.
-//! - [`print`] — the annotated hex dump and the one-line-per-layer printer
+//! - [`print`](mod@print) — the annotated hex dump and the one-line-per-layer printer
 //!   that upper layers extend with their own protocols.
 //! - [`exercise`] — what the exercises share: finding the lab, explaining
 //!   privilege errors, exit codes.

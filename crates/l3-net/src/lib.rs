@@ -11,7 +11,7 @@
 //!
 //! Rooms, as in every layer crate: [`wire`] (formats), [`checksum`] (the
 //! internet checksum, shared with layer 4), [`sys`] (the only `unsafe`),
-//! [`stack`] (sans-IO logic), [`print`] (decoders for layer 2's printer).
+//! [`stack`] (sans-IO logic), [`print`](mod@print) (decoders for layer 2's printer).
 #![deny(unsafe_code)]
 
 pub mod checksum;

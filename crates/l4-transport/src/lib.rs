@@ -7,7 +7,7 @@
 //! - [`tcp`] — a sans-IO TCP: the connection state machine, sequence-number
 //!   arithmetic modulo 2^32, unpredictable initial sequence numbers
 //!   (RFC 6528), the retransmission timer (RFC 6298);
-//! - [`print`] — UDP and TCP decoders for the frame printer.
+//! - [`print`](mod@print) — UDP and TCP decoders for the frame printer.
 #![deny(unsafe_code)]
 
 pub mod print;
