@@ -54,4 +54,4 @@ pub use reassembly::{
     PIECE_OVERHEAD, Reassembled, Reassembler, ReassemblyConfig, ReassemblyError,
 };
 pub use router::{Router, RouterEvent};
-pub use routes::{Route, RouteError, Routes, broadcast_of, netmask, network_of};
+pub use routes::{Route, RouteError, Routes, broadcast_of, netmask, network_of, parse_cidr};

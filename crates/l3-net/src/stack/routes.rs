@@ -71,6 +71,19 @@ pub fn broadcast_of(addr: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
     (prefix_len < 31).then(|| Ipv4Addr::from(u32::from(addr) | !netmask(prefix_len)))
 }
 
+/// Reads `198.18.0.2/24` as an address and a prefix length (a bare
+/// address is a /32), for command lines.
+pub fn parse_cidr(text: &str) -> Result<(Ipv4Addr, u8), String> {
+    let (addr, prefix) = text.split_once('/').unwrap_or((text, "32"));
+    let addr: Ipv4Addr = addr
+        .parse()
+        .map_err(|_| format!("invalid IPv4 address {addr:?}"))?;
+    match prefix.parse::<u8>() {
+        Ok(len) if len <= 32 => Ok((addr, len)),
+        _ => Err(format!("invalid prefix length {prefix:?} (0 to 32)")),
+    }
+}
+
 impl Route {
     /// A route to `network/prefix_len`; host bits in `network` are cleared,
     /// so `198.18.0.2/24` means 198.18.0.0/24.
@@ -185,6 +198,14 @@ mod tests {
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_cidr_notation() {
+        assert_eq!(parse_cidr("198.18.0.2/24"), Ok((ip("198.18.0.2"), 24)));
+        assert_eq!(parse_cidr("198.18.0.2"), Ok((ip("198.18.0.2"), 32)));
+        assert!(parse_cidr("198.18.0.2/33").is_err());
+        assert!(parse_cidr("198.18.0/24").is_err());
     }
 
     #[test]
