@@ -215,7 +215,9 @@ fn alphas_traceroute_shows_our_router_as_hop_one_and_beta_as_hop_two() {
         &lab,
         Host::Alpha,
         "traceroute",
-        &["-n", "-q", "1", "-w", "1", "-m", "5", "198.18.1.1"],
+        // Three probes per hop, all sent at once: the router must queue the
+        // burst while it asks for beta's MAC.
+        &["-n", "-w", "2", "-m", "5", "198.18.1.1"],
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let hops: Vec<&str> = stdout

@@ -293,13 +293,13 @@ fn rewritten_fields(written: &[u8], on_wire: &[u8]) -> Vec<String> {
         "source",
         ours.src_addr().to_string(),
         wire.src_addr().to_string(),
-        "0.0.0.0 is filled in from the route",
+        "a zero source is filled in from the route",
     );
     note(
         "identification",
         ours.ident().to_string(),
         wire.ident().to_string(),
-        "0 is filled in when DF is not set",
+        "a zero ID is replaced by the kernel's, unless DF is set",
     );
     // Everything else should be as we wrote it; say so if it is not.
     let rest = [

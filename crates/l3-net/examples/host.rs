@@ -145,12 +145,13 @@ fn run_host(
     loop {
         let now = Instant::now();
         host.poll(now);
+        // The decisions first, then the frames they made.
+        for event in host.drain_events() {
+            log.event(&event);
+        }
         for frame in host.drain_transmit() {
             log.frame('>', &frame);
             links.send(0, &frame)?;
-        }
-        for event in host.drain_events() {
-            log.event(&event);
         }
         if until.reached(now, log.events) {
             return Ok(());

@@ -30,7 +30,9 @@ use l2_link::pcap::PcapWriter;
 use l2_link::sys::PacketSocket;
 use l2_link::sys::signal::StopOnInterrupt;
 use l2_link::wire::MacAddr;
-use l3_net::stack::{InterfaceConfig, Links, Router, SharedDevice, parse_cidr};
+use l3_net::stack::{
+    ArpConfig, InterfaceConfig, Links, Router, SharedDevice, StackLimits, parse_cidr,
+};
 
 /// Forward IPv4 between interfaces with our own router, and log it.
 #[derive(Parser)]
@@ -45,6 +47,12 @@ struct Args {
     /// the one whose network holds the gateway). Repeat for more.
     #[arg(short = 'r', long = "route", value_parser = parse_route)]
     routes: Vec<(Ipv4Addr, u8, Ipv4Addr)>,
+    /// Packets held per neighbour while its MAC address is asked for. A
+    /// host needs few; a router forwards bursts: traceroute sends 16
+    /// probes at once, and all but the first hop's wait for one ARP reply.
+    /// (Linux holds up to 208 KiB per neighbour, `unres_qlen_bytes`.)
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    arp_queue: u16,
     /// Write every frame the router takes in or sends out to this pcap.
     #[arg(short = 'w', long, value_name = "FILE.pcap")]
     write: Option<PathBuf>,
@@ -133,7 +141,14 @@ fn run(args: &Args) -> Result<(), Failure> {
         None => None,
     };
 
-    let mut router = Router::new();
+    let limits = StackLimits {
+        arp: ArpConfig {
+            queue_len: usize::from(args.arp_queue),
+            ..ArpConfig::default()
+        },
+        ..StackLimits::default()
+    };
+    let mut router = Router::with_limits(limits);
     let mut devices: Vec<Arc<dyn SharedDevice>> = Vec::new();
     let mut macs = Vec::new();
     for leg in &legs {
@@ -211,13 +226,13 @@ fn run_router(
     loop {
         let now = Instant::now();
         router.poll(now);
-        for (leg, frame) in router.drain_transmit() {
-            record(pcap, &frame)?;
-            links.send(leg, &frame)?;
-        }
         for event in router.drain_events() {
             events += 1;
             println!("{} {event}", clock_time(SystemTime::now()));
+        }
+        for (leg, frame) in router.drain_transmit() {
+            record(pcap, &frame)?;
+            links.send(leg, &frame)?;
         }
         if until.reached(now, events) {
             return Ok(events);

@@ -278,6 +278,7 @@ impl Host {
         result
     }
 
+    // ANCHOR: step_script
     /// Moves the clock and runs the timers, as the driver does when
     /// `poll_at` comes.
     fn advance(&mut self, by: Duration) {
@@ -299,6 +300,7 @@ impl Host {
             )
         })
     }
+    // ANCHOR_END: step_script
 
     fn expect_frames(&mut self, n: usize) -> Vec<Vec<u8>> {
         (0..n).map(|_| self.expect_frame()).collect()
@@ -423,6 +425,7 @@ fn a_packet_waits_for_arp_and_leaves_when_the_reply_comes() {
     }));
 }
 
+// ANCHOR: arp_retry_test
 #[test]
 fn arp_asks_three_times_a_second_apart_then_drops_and_says_so() {
     let mut host = Host::new();
@@ -457,6 +460,7 @@ fn arp_asks_three_times_a_second_apart_then_drops_and_says_so() {
     );
     host.expect_nothing();
 }
+// ANCHOR_END: arp_retry_test
 
 #[test]
 fn a_learned_address_expires_after_60_seconds_and_is_asked_for_again() {
@@ -610,6 +614,7 @@ fn overlapping_fragments_discard_the_datagram() {
     )));
 }
 
+// ANCHOR: reassembly_timeout_test
 #[test]
 fn reassembly_times_out_with_icmp_only_if_the_first_fragment_came() {
     // Fragments 0 and 2 arrive, 1 never does.
@@ -649,6 +654,7 @@ fn reassembly_times_out_with_icmp_only_if_the_first_fragment_came() {
     );
     assert_eq!(host.iface.reassembly_usage(), (0, 0));
 }
+// ANCHOR_END: reassembly_timeout_test
 
 #[test]
 fn a_fragment_flood_stays_within_the_memory_limit() {

@@ -1,1 +1,0 @@
-//! UDP and TCP decoders for the frame printer.
