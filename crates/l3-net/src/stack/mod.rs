@@ -28,17 +28,17 @@
 //! Every limit is explicit ([`StackLimits`]) and documented where it is
 //! defined, with the RFC that asks for it.
 
-mod arp_cache;
-mod driver;
-mod event;
-mod fragment;
+pub mod arp_cache;
+pub mod driver;
+pub mod event;
+pub mod fragment;
 pub mod icmp;
-mod interface;
-mod path_mtu;
-mod rate_limit;
-mod reassembly;
-mod router;
-mod routes;
+pub mod interface;
+pub mod path_mtu;
+pub mod rate_limit;
+pub mod reassembly;
+pub mod router;
+pub mod routes;
 
 pub use arp_cache::{ArpCache, ArpConfig, ArpTimeout, Resolution};
 pub use driver::{Links, Received, STOP_CHECK, SharedDevice};
