@@ -208,10 +208,11 @@ fn tcp_fin_ack() {
 
 #[test]
 fn tcp_rst() {
-    // We abort: a RST carries no ACK and no options, and its frame is so
-    // short that Ethernet pads it to 60 bytes.
+    // We abort after our FIN (which took sequence number 1006): a RST
+    // carries no ACK and no options, and its frame is so short that
+    // Ethernet pads it to 60 bytes.
     let rst = TcpRepr {
-        seq_number: TcpSeqNumber(1006),
+        seq_number: TcpSeqNumber(1007),
         flags: TcpFlags::RST,
         ..TcpRepr::default()
     };
