@@ -29,7 +29,7 @@ use l3_net::wire::{DstUnreachable, IpProtocol};
 /// Run our own IPv4 host: answer ARP and ping for an address the kernel
 /// does not own, and log every decision.
 #[derive(Parser)]
-#[command(name = "host", version, about)]
+#[command(name = "host", version)]
 struct Args {
     /// Interface to run on (default in the lab: lab1, raw's cable to alpha).
     #[arg(short = 'i', long)]

@@ -36,7 +36,7 @@ use l3_net::stack::{
 
 /// Forward IPv4 between interfaces with our own router, and log it.
 #[derive(Parser)]
-#[command(name = "router", version, about)]
+#[command(name = "router", version)]
 struct Args {
     /// An interface of the router, as NAME,ADDRESS/PREFIX,MAC; give one
     /// per leg. Default in the lab: lab1,198.18.0.2/24,02:00:00:00:00:12
