@@ -24,7 +24,7 @@ use l2_link::wire::{
 
 /// Send ARP requests and print the replies with their round-trip times.
 #[derive(Parser)]
-#[command(name = "arping", version, about)]
+#[command(name = "arping", version)]
 struct Args {
     /// The IPv4 address to ask for (default: 198.18.0.1, alpha, on raw;
     /// 198.18.0.3, raw's kernel, on alpha; 198.18.1.2, our router, on beta).

@@ -29,7 +29,7 @@ const GREETING: &str = "Hello from rawstack! This frame carries EtherType 0x88B5
 
 /// Send (or receive) text in Ethernet frames of EtherType 0x88B5.
 #[derive(Parser)]
-#[command(name = "send-frame", version, about)]
+#[command(name = "send-frame", version)]
 struct Args {
     /// The text to send (default: a greeting).
     message: Option<String>,

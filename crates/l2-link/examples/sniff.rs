@@ -26,7 +26,7 @@ use l2_link::wire::EtherType;
 
 /// Capture frames on an interface and print one line per frame.
 #[derive(Parser)]
-#[command(name = "sniff", version, about)]
+#[command(name = "sniff", version)]
 struct Args {
     /// Interface to capture on (default: this lab host's own: lab1 on raw,
     /// lab0 on alpha, lab3 on beta).
