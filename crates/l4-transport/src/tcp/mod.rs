@@ -1,1 +1,55 @@
 //! A sans-IO TCP (RFC 9293): segments and the time in, segments out.
+//!
+//! Nothing here calls the operating system. A [`Connection`] takes parsed
+//! segments ([`TcpRepr`](crate::wire::TcpRepr)) and the current
+//! [`Instant`](std::time::Instant), and hands back [`OutSegment`]s for
+//! its caller to put on the wire. So the same TCP runs over a real veth in
+//! the lab and in a unit test on a virtual clock, where "wait for the
+//! retransmission timer" is one addition.
+//!
+//! The pieces:
+//! - [`State`] — the eleven states of RFC 9293 §3.3.2;
+//! - [`Connection`] — one connection (the TCB, §3.3.1): the handshake,
+//!   SEGMENT ARRIVES (§3.10.7), data both ways within the windows (§3.8.6),
+//!   close and abort, TIME-WAIT;
+//! - [`Listener`] — a port in LISTEN with a bounded backlog;
+//! - [`reset_for`] — the RST for a segment no connection wants (§3.10.7.1);
+//! - [`IsnGenerator`] — initial sequence numbers per RFC 6528;
+//! - [`RttEstimator`], [`RetransmitTimer`] — the retransmission timeout of
+//!   RFC 6298, with exponential backoff and Karn's rule;
+//! - [`SendBuffer`], [`RecvBuffer`] — the bounded byte queues;
+//! - [`TraceEvent`] — what a connection did, for `tcp-client --trace`.
+//!
+//! This is part 1: correct, not yet fast. Part 2 adds, at the seams marked
+//! in the code: a reassembly queue for out-of-order segments (beside
+//! [`RecvBuffer`]), congestion control (beside the post-timeout flight
+//! limit in the connection's usable window), fast retransmit, SACK, window
+//! scaling and timestamps (new fields of [`OutOptions`]), delayed ACKs,
+//! Nagle, zero-window probes, and RFC 5961's checks against blind attacks.
+
+mod buffer;
+mod config;
+mod connection;
+mod error;
+mod isn;
+mod listener;
+mod rto;
+mod segment;
+mod state;
+mod trace;
+
+pub use buffer::{RecvBuffer, SendBuffer};
+pub use config::{DEFAULT_MSS, MIN_MSS, TcpConfig};
+pub use connection::{Connection, acceptable};
+pub use error::ConnectionError;
+pub use isn::IsnGenerator;
+pub use listener::{ListenOutcome, Listener, MAX_PENDING_RESETS};
+pub use rto::{
+    CLOCK_GRANULARITY, RTO_AFTER_SYN_TIMEOUT, RetransmitTimer, RtoBounds, RttEstimator, RttSnapshot,
+};
+pub use segment::{OutOptions, OutSegment, SegmentSummary, reset_for};
+pub use state::State;
+pub use trace::{MAX_UNDRAINED_EVENTS, TraceEvent};
+
+/// One end of a connection: an IPv4 address and a port.
+pub type Endpoint = std::net::SocketAddrV4;

@@ -1,0 +1,450 @@
+//! SEGMENT ARRIVES (RFC 9293 §3.10.7): what a connection does with each
+//! segment, in the RFC's order. Each step below names the RFC's step.
+
+use std::time::Instant;
+
+use super::super::error::ConnectionError;
+use super::super::segment::{SegmentSummary, reset_for};
+use super::super::state::State;
+use super::super::trace::TraceEvent;
+use super::{Connection, Opened, RttProbe};
+use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
+
+/// The parts of an arriving segment the synchronized-state processing
+/// works on. A SYN the connection already knows is taken off the front
+/// (see [`Connection::arrives_synchronized`]), so these may differ from
+/// the segment's own fields.
+#[derive(Debug, Clone, Copy)]
+struct Incoming<'a> {
+    /// SEG.SEQ: of the SYN if `syn`, else of the first data byte.
+    seq: TcpSeqNumber,
+    syn: bool,
+    fin: bool,
+    payload: &'a [u8],
+}
+
+impl Incoming<'_> {
+    /// SEG.LEN: the sequence space it takes (RFC 9293 §3.4).
+    fn len(&self) -> usize {
+        self.payload.len() + usize::from(self.syn) + usize::from(self.fin)
+    }
+
+    /// The sequence number of its first data byte (after any SYN).
+    fn data_seq(&self) -> TcpSeqNumber {
+        self.seq + usize::from(self.syn)
+    }
+}
+
+// ANCHOR: acceptability
+/// RFC 9293 §3.10.7.4, "first, check sequence number": does any of the
+/// segment fall in the receive window? The four cases of the RFC's table:
+///
+/// | SEG.LEN | RCV.WND | acceptable when                                   |
+/// |---------|---------|---------------------------------------------------|
+/// | 0       | 0       | SEG.SEQ = RCV.NXT                                 |
+/// | 0       | > 0     | RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND              |
+/// | > 0     | 0       | never                                             |
+/// | > 0     | > 0     | RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, or          |
+/// |         |         | RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND    |
+///
+/// Every comparison is modulo 2^32 ([`TcpSeqNumber`]'s order), so the
+/// window may straddle the wrap from 4294967295 to 0.
+pub fn acceptable(
+    seq: TcpSeqNumber,
+    seg_len: usize,
+    rcv_nxt: TcpSeqNumber,
+    rcv_wnd: usize,
+) -> bool {
+    let in_window = |n: TcpSeqNumber| rcv_nxt <= n && n < rcv_nxt + rcv_wnd;
+    match (seg_len, rcv_wnd) {
+        (0, 0) => seq == rcv_nxt,
+        (0, _) => in_window(seq),
+        (_, 0) => false,
+        (_, _) => in_window(seq) || in_window(seq + (seg_len - 1)),
+    }
+}
+// ANCHOR_END: acceptability
+
+impl Connection {
+    // ANCHOR: segment_arrives
+    /// A segment from the peer arrived at `now` (RFC 9293 §3.10.7,
+    /// SEGMENT ARRIVES). The caller has checked its checksum (parsing does)
+    /// and that it belongs to this connection's four-tuple.
+    ///
+    /// What it does depends on the state: in CLOSED, answer with a RST
+    /// (§3.10.7.1); in SYN-SENT, look for the peer's SYN (§3.10.7.3);
+    /// otherwise the eight checks of §3.10.7.4 in order — sequence number,
+    /// RST, (security), SYN, ACK, URG, text, FIN. Answers (ACKs, RSTs, data)
+    /// come out of [`poll_transmit`](Self::poll_transmit).
+    pub fn on_segment(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        self.fire_timers(now);
+        let summary = SegmentSummary::of(segment);
+        self.trace.record(|| TraceEvent::Received {
+            at: now,
+            segment: summary,
+        });
+        if segment.dst_port != self.local.port() || segment.src_port != self.remote.port() {
+            return self.drop_segment(now, "not for this connection's ports");
+        }
+        match self.state {
+            State::Closed | State::Listen => self.arrives_closed(now, segment),
+            State::SynSent => self.arrives_syn_sent(now, segment),
+            State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait => self.arrives_synchronized(now, segment),
+        }
+    }
+    // ANCHOR_END: segment_arrives
+
+    /// RFC 9293 §3.10.7.1: the connection is gone; anything but a RST is
+    /// answered with one, so the peer stops trying.
+    fn arrives_closed(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        self.reset_due = reset_for(segment, *self.remote.ip(), *self.local.ip());
+        self.drop_segment(now, "connection closed");
+    }
+
+    /// RFC 9293 §3.10.7.3: we sent a SYN and wait for the peer's.
+    fn arrives_syn_sent(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        let flags = segment.flags;
+        let has_ack = flags.contains(TcpFlags::ACK);
+        // First, check the ACK bit: it must acknowledge our SYN, and
+        // nothing we have not sent.
+        if has_ack && (segment.ack_number <= self.snd.iss || segment.ack_number > self.snd.max) {
+            if !flags.contains(TcpFlags::RST) {
+                self.reset_due = Some(self.segment(segment.ack_number, TcpFlags::RST));
+            }
+            return self.drop_segment(now, "SYN-SENT: ACK of something we never sent");
+        }
+        // Second, check the RST bit: believe it only if it acknowledges our
+        // SYN (anyone could guess our address and port, not our ISS).
+        if flags.contains(TcpFlags::RST) {
+            if has_ack {
+                self.fail(now, ConnectionError::Refused);
+            } else {
+                self.drop_segment(now, "SYN-SENT: RST without an ACK of our SYN");
+            }
+            return;
+        }
+        // (Third, security: not implemented, RFC 9293 §3.10.7.3 leaves
+        // the IP security option to those who need it.)
+        // Fourth, check the SYN bit.
+        if !flags.contains(TcpFlags::SYN) {
+            return self.drop_segment(now, "SYN-SENT: neither SYN nor RST");
+        }
+        self.synchronize_receive(segment);
+        self.snd.wnd = usize::from(segment.window_len);
+        self.snd.max_wnd = self.snd.wnd;
+        self.snd.wl1 = segment.seq_number;
+        self.snd.wl2 = segment.ack_number;
+        if has_ack {
+            self.acknowledge(now, segment.ack_number);
+        }
+        if self.snd.una > self.snd.iss {
+            // Our SYN is acknowledged: the handshake is done.
+            self.established(now);
+            self.ack_due = true;
+            // Data (or a FIN) on a SYN,ACK is processed as in ESTABLISHED
+            // from the sixth step on.
+            let rest = Incoming {
+                seq: segment.seq_number + 1,
+                syn: false,
+                fin: flags.contains(TcpFlags::FIN),
+                payload: segment.payload,
+            };
+            self.text_and_fin(now, rest);
+        } else {
+            // A SYN without an ACK of ours: both sides opened at once
+            // (simultaneous open, RFC 9293 §3.5 Figure 7). Answer with
+            // SYN,ACK, our SYN again: go back to ISS so it is resent.
+            self.set_state(now, State::SynReceived);
+            self.snd.nxt = self.snd.iss;
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
+    fn arrives_synchronized(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        let flags = segment.flags;
+        let mut seg = Incoming {
+            seq: segment.seq_number,
+            syn: flags.contains(TcpFlags::SYN),
+            fin: flags.contains(TcpFlags::FIN),
+            payload: segment.payload,
+        };
+        // In SYN-RECEIVED, a SYN at IRS is the peer's SYN again: either
+        // it did not hear our SYN,ACK (a SYN alone: send the SYN,ACK
+        // again), or this is its SYN,ACK in a simultaneous open, whose SYN
+        // we already have: keep the rest, which begins at IRS + 1.
+        if self.state == State::SynReceived && seg.syn && seg.seq == self.rcv.irs {
+            if !flags.contains(TcpFlags::ACK) {
+                self.snd.nxt = self.snd.iss;
+                return self
+                    .drop_segment(now, "SYN-RECEIVED: the peer's SYN again; SYN,ACK resent");
+            }
+            seg.seq += 1;
+            seg.syn = false;
+        }
+
+        // First, check sequence number.
+        if !acceptable(seg.seq, seg.len(), self.rcv.nxt, self.receive_window()) {
+            if !flags.contains(TcpFlags::RST) {
+                self.ack_due = true;
+            }
+            self.restart_time_wait_on_fin_again(now, seg);
+            return self.drop_segment(now, "unacceptable sequence number (answered with ACK)");
+        }
+
+        // Second, check the RST bit. (RFC 9293 recommends RFC 5961's
+        // stricter test — RST only at exactly RCV.NXT, a challenge ACK
+        // otherwise; that arrives with part 2.)
+        if flags.contains(TcpFlags::RST) {
+            return self.reset_received(now);
+        }
+
+        // Third, security: not implemented (see arrives_syn_sent).
+
+        // Fourth, check the SYN bit. A SYN in the window of a synchronized
+        // connection is answered with an ACK (RFC 9293 recommends RFC 5961
+        // §4's "challenge ACK"): a peer that really restarted answers that
+        // with a RST carrying the right sequence number; a blind attacker
+        // cannot. (Rate limiting it comes with part 2.)
+        if seg.syn {
+            self.ack_due = true;
+            return self.drop_segment(now, "SYN in window (challenge ACK sent)");
+        }
+
+        // Fifth, check the ACK field.
+        if !flags.contains(TcpFlags::ACK) {
+            return self.drop_segment(now, "no ACK bit");
+        }
+        if !self.ack_arrives(now, segment) {
+            return;
+        }
+
+        // Sixth, check the URG bit: we do not implement urgent data
+        // (RFC 6093 advises new applications not to use it). The bytes
+        // are delivered in line like any others, and the urgent pointer
+        // is never used, so a bogus one cannot hurt.
+
+        // Seventh and eighth: the data and the FIN.
+        self.text_and_fin(now, seg);
+    }
+
+    /// The fifth step of §3.10.7.4 (the ACK field), state by state.
+    /// Returns false when the segment is to be dropped here.
+    fn ack_arrives(&mut self, now: Instant, segment: &TcpRepr<'_>) -> bool {
+        let ack = segment.ack_number;
+        if self.state == State::SynReceived {
+            // SND.UNA < SEG.ACK =< SND.NXT: our SYN is acknowledged.
+            if self.snd.una < ack && ack <= self.snd.max {
+                self.snd.wnd = usize::from(segment.window_len);
+                self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
+                self.snd.wl1 = segment.seq_number;
+                self.snd.wl2 = ack;
+                self.established(now);
+            } else {
+                self.reset_due = Some(self.segment(ack, TcpFlags::RST));
+                self.drop_segment(now, "SYN-RECEIVED: unacceptable ACK (answered with RST)");
+                return false;
+            }
+        }
+        if ack > self.snd.max {
+            // It acknowledges something not yet sent.
+            self.ack_due = true;
+            self.drop_segment(now, "ACK of data never sent (answered with ACK)");
+            return false;
+        }
+        if ack > self.snd.una {
+            self.acknowledge(now, ack);
+        }
+        // SND.UNA =< SEG.ACK =< SND.NXT: the window it carries is news
+        // unless an older segment (by SEG.SEQ, then SEG.ACK) than the one
+        // that last set it.
+        if self.snd.una <= ack
+            && (self.snd.wl1 < segment.seq_number
+                || (self.snd.wl1 == segment.seq_number && self.snd.wl2 <= ack))
+        {
+            self.snd.wnd = usize::from(segment.window_len);
+            self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
+            self.snd.wl1 = segment.seq_number;
+            self.snd.wl2 = ack;
+        }
+        // Then what the acknowledgment of our FIN does in each closing state.
+        match self.state {
+            State::FinWait1 if self.fin_acked() => self.set_state(now, State::FinWait2),
+            State::Closing if self.fin_acked() => self.set_state(now, State::TimeWait),
+            State::LastAck if self.fin_acked() => {
+                self.set_state(now, State::Closed);
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// New data is acknowledged: SND.UNA moves up to `ack` (RFC 9293
+    /// §3.10.7.4, "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <-
+    /// SEG.ACK"), the send buffer lets go of those bytes, the RTT is
+    /// measured if the timed segment is covered, and the retransmission
+    /// timer restarts or stops (RFC 6298 §5.2, §5.3).
+    pub(super) fn acknowledge(&mut self, now: Instant, ack: TcpSeqNumber) {
+        let start = self.send_buffer_start();
+        if ack > start {
+            self.send_buffer.acknowledge(ack - start);
+        }
+        self.snd.una = ack;
+        if self.snd.nxt < ack {
+            // After going back, the peer had more than we were resending.
+            self.snd.nxt = ack;
+        }
+        if let Some(RttProbe {
+            ack_needed,
+            sent_at,
+        }) = self.rtt_probe
+            && ack >= ack_needed
+        {
+            self.rtt_probe = None;
+            self.rtt_sample(now, now.saturating_duration_since(sent_at));
+        }
+        self.flight_limit = None;
+        if self.snd.una == self.snd.max {
+            self.timer.stop();
+        } else {
+            self.timer.restart(now, self.rtt.rto());
+        }
+    }
+
+    /// Feeds one RTT measurement to the estimator (RFC 6298 §2). Part 2's
+    /// timestamps (RFC 7323 §4) feed it from here too.
+    fn rtt_sample(&mut self, now: Instant, rtt: std::time::Duration) {
+        self.rtt.sample(rtt);
+        let snapshot = self.rtt.snapshot();
+        self.trace.record(|| TraceEvent::RttSample {
+            at: now,
+            rtt,
+            srtt: snapshot.srtt.unwrap_or(rtt),
+            rttvar: snapshot.rttvar,
+            rto: snapshot.rto,
+        });
+    }
+
+    /// The handshake completed (from SYN-SENT or SYN-RECEIVED). A CLOSE
+    /// made in SYN-RECEIVED now takes effect (RFC 9293 §3.10.4).
+    fn established(&mut self, now: Instant) {
+        if self.syn_retransmitted {
+            self.rtt.after_syn_timeout();
+        }
+        self.set_state(now, State::Established);
+        if self.fin_queued {
+            self.set_state(now, State::FinWait1);
+        }
+    }
+
+    /// "Second, check the RST bit" for the synchronized states.
+    fn reset_received(&mut self, now: Instant) {
+        match self.state {
+            // A passive open goes back to LISTEN: the listener forgets this
+            // half-open connection. An active one (simultaneous open) was
+            // refused.
+            State::SynReceived => match self.opened {
+                Opened::Passive => self.fail(now, ConnectionError::Reset),
+                Opened::Active => self.fail(now, ConnectionError::Refused),
+            },
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                self.fail(now, ConnectionError::Reset);
+            }
+            // We had closed already: the RST just ends it sooner.
+            State::Closing | State::LastAck | State::TimeWait => {
+                self.set_state(now, State::Closed);
+            }
+            State::Closed | State::Listen | State::SynSent => {}
+        }
+    }
+
+    /// Seventh (segment text) and eighth (FIN) steps.
+    fn text_and_fin(&mut self, now: Instant, seg: Incoming<'_>) {
+        // Text and FIN count only while the peer may still send: after its
+        // FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT) anything new is
+        // bogus, and a repeat fails the sequence check before this.
+        if !self.state.peer_may_send() {
+            return;
+        }
+        if !seg.payload.is_empty() || seg.fin {
+            // Every segment with data or FIN is acknowledged at once
+            // (delayed ACKs, RFC 9293 §3.8.6.3, come with part 2).
+            self.ack_due = true;
+        }
+        if self.receive_text(now, seg) {
+            self.fin_received(now);
+        }
+    }
+
+    /// Seventh: takes the segment's new in-order bytes, as many as the
+    /// window and the buffer hold. Returns whether its FIN comes right
+    /// after them (so the FIN is next in sequence and is taken too).
+    ///
+    /// A segment that starts beyond RCV.NXT is dropped: our ACK repeats
+    /// RCV.NXT and the peer fills the gap. Part 2 keeps such segments in a
+    /// reassembly queue instead; this is where it plugs in.
+    fn receive_text(&mut self, now: Instant, seg: Incoming<'_>) -> bool {
+        let data_seq = seg.data_seq();
+        if data_seq > self.rcv.nxt {
+            self.drop_segment(
+                now,
+                "out of order (no reassembly queue yet): ACK what we have",
+            );
+            return false;
+        }
+        // Bytes before RCV.NXT are old: we have them already.
+        let old = self.rcv.nxt - data_seq;
+        let Some(new) = seg.payload.get(old..) else {
+            return false;
+        };
+        let room = self.receive_window().min(self.recv_buffer.free());
+        let taken = self.recv_buffer.write(&new[..new.len().min(room)]);
+        self.rcv.nxt += taken;
+        if taken < new.len() {
+            self.drop_segment(now, "data beyond the receive window trimmed");
+            return false;
+        }
+        // A FIN takes no buffer space: accept it right after the data even
+        // when the data filled the window, as Linux does.
+        seg.fin
+    }
+
+    /// Eighth, check the FIN bit: the peer has sent everything. Its FIN
+    /// takes one sequence number, which our ACK covers.
+    fn fin_received(&mut self, now: Instant) {
+        self.rcv.nxt += 1;
+        self.ack_due = true;
+        match self.state {
+            State::SynReceived | State::Established => self.set_state(now, State::CloseWait),
+            // Our FIN is not acknowledged (else we would be in FIN-WAIT-2):
+            // both closed at once, simultaneous close.
+            State::FinWait1 => self.set_state(now, State::Closing),
+            State::FinWait2 => self.set_state(now, State::TimeWait),
+            State::CloseWait
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait
+            | State::Closed
+            | State::Listen
+            | State::SynSent => {}
+        }
+    }
+
+    /// TIME-WAIT (RFC 9293 §3.10.7.4, fifth and eighth steps): "The only
+    /// thing that can arrive in this state is a retransmission of the
+    /// remote FIN. Acknowledge it, and restart the 2 MSL timeout." The
+    /// repeated FIN ends exactly at RCV.NXT, so it fails the sequence
+    /// check and is acknowledged there; this restarts the timer.
+    fn restart_time_wait_on_fin_again(&mut self, now: Instant, seg: Incoming<'_>) {
+        if self.state == State::TimeWait && seg.fin && seg.seq + seg.len() == self.rcv.nxt {
+            self.enter_time_wait(now);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! What a connection sends, and when: the SYN or SYN,ACK, data within the
+//! peer's window, the FIN after the last byte, ACKs, RSTs; and the two
+//! timers, retransmission (RFC 6298) and TIME-WAIT (RFC 9293 §3.6.1).
+
+use std::time::Instant;
+
+use super::super::error::ConnectionError;
+use super::super::segment::{OutOptions, OutSegment};
+use super::super::state::State;
+use super::super::trace::TraceEvent;
+use super::{Connection, RttProbe};
+use crate::wire::{TcpFlags, TcpSeqNumber};
+
+impl Connection {
+    /// The next segment to send at `now`, if any. Call it until it returns
+    /// `None` after every event. Timers fire here too: a retransmission is
+    /// due, or TIME-WAIT is over (the state becomes CLOSED).
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<OutSegment> {
+        self.fire_timers(now);
+        if let Some(reset) = self.reset_due.take() {
+            self.record_sent(now, &reset, false);
+            return Some(reset);
+        }
+        let segment = match self.state {
+            State::Closed | State::Listen => None,
+            State::SynSent | State::SynReceived if self.snd.nxt == self.snd.iss => {
+                Some(self.syn_segment())
+            }
+            State::SynSent => None,
+            _ => self.data_segment(),
+        };
+        let segment = match segment {
+            Some(segment) => segment,
+            // Nothing in sequence space to send: a bare ACK, if one is due.
+            None if self.ack_due && self.state.is_synchronized() => {
+                self.segment(self.snd.nxt, TcpFlags::ACK)
+            }
+            None => return None,
+        };
+        self.sent(now, &segment);
+        Some(segment)
+    }
+
+    /// When [`poll_transmit`](Self::poll_transmit) next has something to
+    /// do without any input: the retransmission timer, or the end of
+    /// TIME-WAIT. `None`: only a segment or a user call will wake it.
+    pub fn poll_at(&self) -> Option<Instant> {
+        match (self.timer.deadline(), self.time_wait_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A segment from us to the peer at `seq` with `flags` and no data:
+    /// the ACK field (RCV.NXT) filled in when `flags` has ACK, and our
+    /// receive window.
+    pub(super) fn segment(&mut self, seq: TcpSeqNumber, flags: TcpFlags) -> OutSegment {
+        let ack = if flags.contains(TcpFlags::ACK) {
+            self.rcv.nxt
+        } else {
+            TcpSeqNumber(0)
+        };
+        let window = if flags.contains(TcpFlags::RST) {
+            0
+        } else {
+            self.window_to_advertise()
+        };
+        OutSegment::control(self.local, self.remote, seq, ack, flags, window)
+    }
+
+    /// Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), with the MSS option
+    /// (RFC 9293 §3.7.1: we MUST be ready for 536, and say if we can take
+    /// more).
+    fn syn_segment(&mut self) -> OutSegment {
+        let flags = if self.state == State::SynReceived {
+            TcpFlags::SYN | TcpFlags::ACK
+        } else {
+            TcpFlags::SYN
+        };
+        let mut syn = self.segment(self.snd.iss, flags);
+        syn.options = OutOptions {
+            mss: Some(self.config.mss),
+        };
+        syn
+    }
+
+    /// The next data segment from SND.NXT, and the FIN when it comes after
+    /// the last byte — within the peer's window (RFC 9293 §3.8.6) and the
+    /// MSS. `None` when there is nothing to send, or nothing worth sending
+    /// yet.
+    fn data_segment(&mut self) -> Option<OutSegment> {
+        // States in which data or our FIN may (still) need sending.
+        if !matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        ) {
+            return None;
+        }
+        let offset = self.snd.nxt - self.send_buffer_start();
+        let unsent = self.send_buffer.len().saturating_sub(offset);
+        let len = unsent.min(self.send_mss).min(self.usable_window());
+        // The FIN follows the last byte and takes one sequence number of
+        // the window too.
+        let fin = self.fin_queued
+            && !self.fin_acked()
+            && offset + len == self.send_buffer.len()
+            && self.usable_window() > len;
+        if len == 0 && !fin {
+            return None;
+        }
+        if !fin && !self.worth_sending(len, unsent) {
+            return None;
+        }
+        let mut flags = TcpFlags::ACK;
+        if len > 0 && len == unsent {
+            // The last byte written so far: the receiver should deliver
+            // (RFC 9293 §3.9.1's PSH, set as BSD and Linux do).
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let mut segment = self.segment(self.snd.nxt, flags);
+        self.send_buffer.copy_out(offset, len, &mut segment.payload);
+        Some(segment)
+    }
+
+    /// How much more sequence space the peer's window allows past SND.NXT:
+    /// SND.UNA + SND.WND − SND.NXT, and no more than the post-timeout limit
+    /// (one segment until an ACK of new data). Part 2's congestion window
+    /// becomes a third bound here.
+    fn usable_window(&self) -> usize {
+        let window_end = self.snd.una + self.snd.wnd;
+        let by_window = if window_end > self.snd.nxt {
+            window_end - self.snd.nxt
+        } else {
+            0
+        };
+        match self.flight_limit {
+            Some(limit) => by_window.min(limit.saturating_sub(self.bytes_in_flight())),
+            None => by_window,
+        }
+    }
+
+    /// The sender's silly window avoidance (RFC 9293 §3.8.6.2.1): send a
+    /// segment shorter than the MSS only if it is all we have, or at least
+    /// half the largest window the peer ever offered. Otherwise wait for
+    /// the window to open; tiny segments waste the path on headers.
+    /// (The RFC's override timeout and Nagle's rule come with part 2.)
+    fn worth_sending(&self, len: usize, unsent: usize) -> bool {
+        len > 0 && (len >= self.send_mss || len == unsent || len >= self.snd.max_wnd / 2)
+    }
+
+    /// The window to put in a segment now, and the promise it makes: our
+    /// buffer's free space (at most 65535: no window scaling yet), but
+    ///
+    /// - never less than the window already promised: the right edge
+    ///   RCV.NXT + RCV.WND never moves left (RFC 9293 §3.8.6.2.2, "the
+    ///   receiver SHOULD NOT shrink the window");
+    /// - and moved right only by a worthwhile step, at least min(half the
+    ///   buffer, one MSS): the receiver's silly window avoidance
+    ///   (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3).
+    fn window_to_advertise(&mut self) -> u16 {
+        if !self.state.is_synchronized() {
+            // Our SYN: no RCV.NXT yet; `synchronize_receive` sets the
+            // edge to match this when the peer's SYN arrives.
+            return self.free_window() as u16;
+        }
+        let window = self.offered_window();
+        self.rcv.edge = self.rcv.nxt + window;
+        window as u16
+    }
+
+    /// The window [`window_to_advertise`](Self::window_to_advertise) would
+    /// offer now.
+    fn offered_window(&self) -> usize {
+        let promised = self.receive_window();
+        if self.free_window() >= promised + self.window_step() {
+            self.free_window()
+        } else {
+            promised
+        }
+    }
+
+    /// After a read: is the window grown enough to tell the peer?
+    pub(super) fn window_update_worth_sending(&self) -> bool {
+        self.offered_window() > self.receive_window()
+    }
+
+    /// The receiver's silly-window step: min(½ buffer, MSS).
+    fn window_step(&self) -> usize {
+        (self.recv_buffer.capacity() / 2).min(self.send_mss).max(1)
+    }
+
+    /// Free receive space as a 16-bit window can say it.
+    fn free_window(&self) -> usize {
+        self.recv_buffer.free().min(usize::from(u16::MAX))
+    }
+
+    /// Book-keeping for a segment we hand to the caller: SND.NXT and
+    /// SND.MAX move past its sequence space, the retransmission timer
+    /// starts (RFC 6298 §5.1), and a new segment may be timed for an RTT
+    /// sample (never a retransmitted one: Karn's rule, RFC 6298 §3).
+    fn sent(&mut self, now: Instant, segment: &OutSegment) {
+        self.ack_due = false;
+        let len = segment.segment_len();
+        let retransmission = len > 0 && segment.seq_number < self.snd.max;
+        if len > 0 {
+            let end = segment.seq_number + len;
+            self.snd.nxt = end;
+            if end > self.snd.max {
+                self.snd.max = end;
+            }
+            if segment.flags.contains(TcpFlags::FIN) && self.fin_seq.is_none() {
+                self.fin_seq = Some(end - 1);
+            }
+            if retransmission {
+                // Its ACK could answer either copy: no sample from it.
+                self.rtt_probe = None;
+            } else if self.rtt_probe.is_none() {
+                self.rtt_probe = Some(RttProbe {
+                    ack_needed: end,
+                    sent_at: now,
+                });
+            }
+            self.timer.start_if_stopped(now, self.rtt.rto());
+        }
+        self.record_sent(now, segment, retransmission);
+    }
+
+    fn record_sent(&mut self, now: Instant, segment: &OutSegment, retransmission: bool) {
+        self.trace.record(|| TraceEvent::Sent {
+            at: now,
+            segment: segment.summary(),
+            retransmission,
+        });
+    }
+
+    /// Runs the timers that are due at `now`.
+    pub(super) fn fire_timers(&mut self, now: Instant) {
+        if self.time_wait_over(now) {
+            return;
+        }
+        if self.timer.is_expired(now) {
+            self.retransmission_timeout(now);
+        }
+    }
+
+    /// The retransmission timer fired (RFC 6298 §5.4–5.7): go back to
+    /// SND.UNA and send the oldest unacknowledged segment again, doubling
+    /// the RTO. After `max_retries` the connection fails: "timed out".
+    fn retransmission_timeout(&mut self, now: Instant) {
+        if self.timer.expiries() >= self.config.max_retries {
+            return self.fail(now, ConnectionError::TimedOut);
+        }
+        self.rtt.back_off();
+        self.timer.expired(now, self.rtt.rto());
+        let (expiries, rto) = (self.timer.expiries(), self.rtt.rto());
+        self.trace.record(|| TraceEvent::RetransmitTimeout {
+            at: now,
+            expiries,
+            rto,
+        });
+        if self.snd.una == self.snd.iss {
+            self.syn_retransmitted = true;
+        }
+        // Karn: the segment being timed may be acknowledged by either copy.
+        self.rtt_probe = None;
+        self.snd.nxt = self.snd.una;
+        self.flight_limit = Some(self.send_mss);
+    }
+
+    // ANCHOR: time_wait
+    /// Enters (or restarts) TIME-WAIT: the connection lingers 2·MSL (RFC
+    /// 9293 §3.6.1) so that our last ACK can be sent again if the peer's
+    /// FIN comes again, and so that no segment of this incarnation, still
+    /// wandering the network, can be taken for part of a new connection
+    /// between the same two ends. MSL is [`TcpConfig::msl`]: two minutes
+    /// by default, shortened only by the lab's explicit setting.
+    ///
+    /// [`TcpConfig::msl`]: super::super::TcpConfig::msl
+    pub(super) fn enter_time_wait(&mut self, now: Instant) {
+        self.timer.stop();
+        self.time_wait_until = Some(now + self.config.time_wait());
+    }
+
+    /// Ends TIME-WAIT once 2·MSL have passed: the connection is CLOSED.
+    fn time_wait_over(&mut self, now: Instant) -> bool {
+        let over = self.time_wait_until.is_some_and(|until| until <= now);
+        if over {
+            self.set_state(now, State::Closed);
+        }
+        over
+    }
+    // ANCHOR_END: time_wait
+}

@@ -1,0 +1,198 @@
+//! Segments the TCP wants sent ([`OutSegment`]), their one-line summary
+//! ([`SegmentSummary`]), and the answer to a segment that reaches no
+//! connection at all ([`reset_for`], RFC 9293 §3.10.7.1).
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use super::Endpoint;
+use crate::wire::{TcpFlags, TcpOption, TcpRepr, TcpSeqNumber};
+
+/// The options we put on an outgoing segment, as values. Part 1 sends only
+/// MSS (on SYNs, RFC 9293 §3.7.1); window scale, SACK and timestamps
+/// (RFC 7323, RFC 2018) get their fields here in part 2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutOptions {
+    /// Maximum Segment Size: the most data we want per segment (SYN only).
+    pub mss: Option<u16>,
+}
+
+impl OutOptions {
+    /// The options in header order.
+    pub fn to_wire(self) -> Vec<TcpOption<'static>> {
+        self.mss
+            .map(TcpOption::MaxSegmentSize)
+            .into_iter()
+            .collect()
+    }
+}
+
+/// A segment to put on the wire: owned, so it outlives the connection's
+/// borrow, with the addresses its checksum needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutSegment {
+    /// Our end (the IPv4 source).
+    pub src: Endpoint,
+    /// The peer's end (the IPv4 destination).
+    pub dst: Endpoint,
+    /// SEG.SEQ.
+    pub seq_number: TcpSeqNumber,
+    /// SEG.ACK: meaningful only when `flags` has ACK (0 otherwise).
+    pub ack_number: TcpSeqNumber,
+    /// The control bits.
+    pub flags: TcpFlags,
+    /// SEG.WND: our receive window.
+    pub window_len: u16,
+    /// Options.
+    pub options: OutOptions,
+    /// The data.
+    pub payload: Vec<u8>,
+}
+
+impl OutSegment {
+    /// A segment from `src` to `dst` with no data and no options.
+    pub fn control(
+        src: Endpoint,
+        dst: Endpoint,
+        seq_number: TcpSeqNumber,
+        ack_number: TcpSeqNumber,
+        flags: TcpFlags,
+        window_len: u16,
+    ) -> OutSegment {
+        OutSegment {
+            src,
+            dst,
+            seq_number,
+            ack_number,
+            flags,
+            window_len,
+            options: OutOptions::default(),
+            payload: Vec::new(),
+        }
+    }
+
+    /// The segment as a [`TcpRepr`], ready for [`TcpRepr::emit`].
+    pub fn to_repr(&self) -> TcpRepr<'_> {
+        TcpRepr {
+            src_port: self.src.port(),
+            dst_port: self.dst.port(),
+            seq_number: self.seq_number,
+            ack_number: self.ack_number,
+            flags: self.flags,
+            window_len: self.window_len,
+            urgent_at: 0,
+            options: self.options.to_wire(),
+            payload: &self.payload,
+        }
+    }
+
+    /// The TCP segment's bytes, checksum filled in for its addresses.
+    pub fn build(&self) -> Vec<u8> {
+        self.to_repr().build(*self.src.ip(), *self.dst.ip())
+    }
+
+    /// Sequence space taken: data, plus one each for SYN and FIN (SEG.LEN).
+    pub fn segment_len(&self) -> usize {
+        self.payload.len()
+            + usize::from(self.flags.contains(TcpFlags::SYN))
+            + usize::from(self.flags.contains(TcpFlags::FIN))
+    }
+
+    /// The one-line summary for traces.
+    pub fn summary(&self) -> SegmentSummary {
+        SegmentSummary::of(&self.to_repr())
+    }
+}
+
+/// What a trace line says about a segment: tcpdump's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSummary {
+    /// The control bits.
+    pub flags: TcpFlags,
+    /// SEG.SEQ.
+    pub seq: TcpSeqNumber,
+    /// SEG.ACK, when the ACK bit is set.
+    pub ack: Option<TcpSeqNumber>,
+    /// SEG.WND.
+    pub window: u16,
+    /// Bytes of data.
+    pub len: usize,
+    /// The MSS option, if any.
+    pub mss: Option<u16>,
+}
+
+impl SegmentSummary {
+    /// Summarizes `segment`.
+    pub fn of(segment: &TcpRepr<'_>) -> SegmentSummary {
+        SegmentSummary {
+            flags: segment.flags,
+            seq: segment.seq_number,
+            ack: segment
+                .flags
+                .contains(TcpFlags::ACK)
+                .then_some(segment.ack_number),
+            window: segment.window_len,
+            len: segment.payload.len(),
+            mss: segment.mss(),
+        }
+    }
+}
+
+impl fmt::Display for SegmentSummary {
+    /// tcpdump's words: `[P.] seq 1001:1101 ack 5001 win 65535 len 100`
+    /// (a range when there is data, as tcpdump prints it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} seq {}", self.flags, self.seq)?;
+        if self.len > 0 {
+            write!(f, ":{}", self.seq + self.len)?;
+        }
+        if let Some(ack) = self.ack {
+            write!(f, " ack {ack}")?;
+        }
+        write!(f, " win {}", self.window)?;
+        if let Some(mss) = self.mss {
+            write!(f, " <mss {mss}>")?;
+        }
+        write!(f, " len {}", self.len)
+    }
+}
+
+// ANCHOR: reset_for
+/// The answer to `segment`, sent from `src` to `dst`, when no connection
+/// and no listener wants it (RFC 9293 §3.10.7.1, "If the state is
+/// CLOSED"): a RST that the sender will find acceptable, so that it gives
+/// up at once instead of retransmitting. `None` for a RST (never answer a
+/// RST, or two stacks could reset each other forever).
+///
+/// - the segment has an ACK: `<SEQ=SEG.ACK><CTL=RST>` — the sequence
+///   number the sender expects from us next;
+/// - it has none (a SYN, say): `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`
+///   — the sender checks our ACK instead.
+pub fn reset_for(segment: &TcpRepr<'_>, src: Ipv4Addr, dst: Ipv4Addr) -> Option<OutSegment> {
+    if segment.flags.contains(TcpFlags::RST) {
+        return None;
+    }
+    let us = SocketAddrV4::new(dst, segment.dst_port);
+    let them = SocketAddrV4::new(src, segment.src_port);
+    let reset = if segment.flags.contains(TcpFlags::ACK) {
+        OutSegment::control(
+            us,
+            them,
+            segment.ack_number,
+            TcpSeqNumber(0),
+            TcpFlags::RST,
+            0,
+        )
+    } else {
+        OutSegment::control(
+            us,
+            them,
+            TcpSeqNumber(0),
+            segment.seq_number + segment.segment_len(),
+            TcpFlags::RST | TcpFlags::ACK,
+            0,
+        )
+    };
+    Some(reset)
+}
+// ANCHOR_END: reset_for
