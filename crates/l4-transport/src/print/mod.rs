@@ -159,3 +159,113 @@ fn dispatch_payload(
         out.push_data(range);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use l2_link::print::{Dissector, Layer};
+    use l2_link::wire::{EtherType, EthernetRepr, MacAddr};
+    use l3_net::wire::{Ipv4Options, Ipv4Repr};
+
+    use super::*;
+    use crate::wire::UdpRepr;
+
+    const US: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+    const ALPHA: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+
+    /// A dissector that says which port it was registered for.
+    struct Marker(u16);
+    impl Dissector for Marker {
+        fn dissect(&self, frame: &[u8], offset: usize, _: &Printer, out: &mut Dissection) {
+            let summary = format!("Marker {}", self.0);
+            out.layers
+                .push(Layer::new("Marker", offset..frame.len(), summary));
+        }
+    }
+
+    /// A UDP datagram from `src` to `dst` in an IPv4 packet and a frame.
+    fn udp_frame(src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), data: &[u8]) -> Vec<u8> {
+        let udp = UdpRepr {
+            src_port: src.1,
+            dst_port: dst.1,
+        }
+        .build(src.0, dst.0, data);
+        let ip = Ipv4Repr {
+            src_addr: src.0,
+            dst_addr: dst.0,
+            protocol: IpProtocol::UDP,
+            ttl: 64,
+            ident: 1,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+            dscp: 0,
+            ecn: 0,
+            options: Ipv4Options::NONE,
+            payload_len: 0,
+        };
+        EthernetRepr {
+            destination: MacAddr([2, 0, 0, 0, 0, 1]),
+            source: MacAddr([2, 0, 0, 0, 0, 0x12]),
+            vlan: None,
+            ethertype: EtherType::IPV4,
+        }
+        .build(&ip.build(&udp))
+    }
+
+    #[test]
+    fn the_lower_port_is_tried_first_then_the_other() {
+        let mut printer = printer();
+        printer.register(UDP_PORT, 7, Marker(7));
+        printer.register(UDP_PORT, 40000, Marker(40000));
+        let request = udp_frame((US, 40000), (ALPHA, 7), b"hi");
+        let reply = udp_frame((ALPHA, 7), (US, 40000), b"hi");
+        assert!(printer.summary(&request).ends_with(r"len 2 \ Marker 7"));
+        assert!(printer.summary(&reply).ends_with(r"len 2 \ Marker 7"));
+        // Only the higher port known: it is tried second.
+        let mut printer = super::printer();
+        printer.register(UDP_PORT, 40000, Marker(40000));
+        assert!(printer.summary(&request).ends_with(r"\ Marker 40000"));
+        // Neither: the bytes are shown as data.
+        assert!(
+            super::printer()
+                .summary(&request)
+                .ends_with(r"\ Data 2 bytes")
+        );
+    }
+
+    #[test]
+    fn a_wrong_checksum_says_what_it_should_be() {
+        let good = udp_frame((US, 40000), (ALPHA, 7), b"hi");
+        let mut bad = good.clone();
+        let checksum_at = 14 + 20 + 6;
+        bad[checksum_at] ^= 0xff;
+        let printer = printer();
+        assert!(!printer.summary(&good).contains("bad checksum"));
+        let stored = u16::from_be_bytes([bad[checksum_at], bad[checksum_at + 1]]);
+        let right = u16::from_be_bytes([good[checksum_at], good[checksum_at + 1]]);
+        let note = format!("[UDP: bad checksum (0x{stored:04x}, should be 0x{right:04x})]");
+        assert!(
+            printer.summary(&bad).ends_with(&note),
+            "{}",
+            printer.summary(&bad)
+        );
+        assert!(printer.hexdump(&bad).contains("(wrong, should be"));
+    }
+
+    #[test]
+    fn without_an_ipv4_header_the_checksum_is_not_checked() {
+        // The UDP dissector as the root of a printer: no addresses.
+        let udp = UdpRepr {
+            src_port: 1,
+            dst_port: 2,
+        }
+        .build(US, ALPHA, b"x");
+        let printer = Printer::new(UdpDissector);
+        assert_eq!(printer.summary(&udp), r"UDP 1 → 2 len 1 \ Data 1 bytes");
+        assert!(
+            printer
+                .hexdump(&udp)
+                .contains("(not checked: no IPv4 header)")
+        );
+    }
+}

@@ -67,6 +67,9 @@ pub struct UdpPacket<T: AsRef<[u8]>> {
     buffer: T,
 }
 
+// `len` reads the Length field; a view is not a collection, and an
+// `is_empty` would have nothing sensible to say.
+#[allow(clippy::len_without_is_empty)]
 impl<T: AsRef<[u8]>> UdpPacket<T> {
     /// Wraps `buffer` without looking at it; the getters panic if it is
     /// shorter than the header. Prefer [`new_checked`](Self::new_checked)
@@ -129,13 +132,6 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     /// Length: header and data, in bytes.
     pub fn len(&self) -> u16 {
         read_u16(self.buffer.as_ref(), field::LENGTH.start)
-    }
-
-    /// True when Length says there is not even a header: such a datagram
-    /// fails [`check_len`](Self::check_len). (Clippy wants an `is_empty`
-    /// beside every `len`; an empty *payload* is `payload().is_empty()`.)
-    pub fn is_empty(&self) -> bool {
-        usize::from(self.len()) < HEADER_LEN
     }
 
     /// The checksum as stored (0: the sender computed none).
