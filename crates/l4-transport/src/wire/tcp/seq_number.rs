@@ -42,6 +42,7 @@ impl PartialOrd for TcpSeqNumber {
         }
     }
 }
+// ANCHOR_END: tcp_seq_number
 
 impl Add<usize> for TcpSeqNumber {
     type Output = TcpSeqNumber;
@@ -100,7 +101,6 @@ impl TcpSeqNumber {
         if other < self { other } else { self }
     }
 }
-// ANCHOR_END: tcp_seq_number
 
 impl From<u32> for TcpSeqNumber {
     fn from(value: u32) -> Self {
