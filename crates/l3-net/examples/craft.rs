@@ -384,8 +384,9 @@ fn neighbour_mac(addr: Ipv4Addr) -> Option<MacAddr> {
     })
 }
 
-/// Prints every datagram `target` sends back to `us` until the wait is
-/// over.
+/// Prints every datagram to `us` from `target`, and every ICMP message to
+/// `us` (a router's "time exceeded" comes from the router), until the
+/// wait is over.
 fn await_answers(
     watcher: &PacketSocket,
     stop: &StopOnInterrupt,
@@ -405,14 +406,16 @@ fn await_answers(
             continue;
         }
         let frame = &buf[..meta.len];
-        let from_target = EthernetFrame::new_checked(frame)
+        let for_us = EthernetFrame::new_checked(frame)
             .ok()
             .and_then(|ethernet| {
                 let ip = Ipv4Packet::new_checked(ethernet.payload()).ok()?;
-                Some(ip.src_addr() == target && ip.dst_addr() == us)
+                let from_target_or_icmp =
+                    ip.src_addr() == target || ip.protocol() == IpProtocol::ICMP;
+                Some(from_target_or_icmp && ip.dst_addr() == us)
             })
             .unwrap_or(false);
-        if from_target {
+        if for_us {
             println!("Answer: {}", printer.summary(frame));
             answers += 1;
         }

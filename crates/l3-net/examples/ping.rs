@@ -213,7 +213,7 @@ struct Pinger {
 impl Pinger {
     // ANCHOR: ping_send
     /// Sends request number `transmitted + 1` (sequence numbers start at 1
-    /// and wrap at 65535, like iputils').
+    /// and wrap to 0 after 65535, like iputils').
     fn send_next(&mut self) -> Result<(), Failure> {
         let seq = (self.stats.transmitted + 1) as u16;
         let request = Icmpv4Repr::EchoRequest {
