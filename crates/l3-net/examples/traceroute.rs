@@ -103,8 +103,10 @@ fn run(args: &Args) -> Result<(), Failure> {
     let prober = if args.icmp {
         Prober::Icmp { ident: our_ident() }
     } else {
+        let socket = UdpProbeSocket::open()?;
         Prober::Udp {
-            socket: UdpProbeSocket::open()?,
+            source_port: socket.local_port()?,
+            socket,
             base_port: args.port,
         }
     };
@@ -170,6 +172,8 @@ enum Prober {
     /// UDP datagrams to unused ports, through an ordinary UDP socket.
     Udp {
         socket: UdpProbeSocket,
+        /// The source port of every probe (the kernel chose it).
+        source_port: u16,
         base_port: u16,
     },
     /// ICMP echo requests through the raw ICMP socket.
@@ -206,7 +210,9 @@ impl Tracer {
     fn probe(&self, ttl: u8, n: u16, stop: &StopOnInterrupt) -> Result<Option<Answer>, Failure> {
         let data: Vec<u8> = (0..PROBE_DATA_LEN).map(|i| 0x40 + i as u8).collect();
         let sent = match &self.prober {
-            Prober::Udp { socket, base_port } => {
+            Prober::Udp {
+                socket, base_port, ..
+            } => {
                 socket.set_ttl(ttl)?;
                 socket.send_to(&data, self.target, base_port.wrapping_add(n))?
             }
@@ -301,9 +307,13 @@ impl Tracer {
         }
         let word = |at: usize| u16::from_be_bytes([first8[at], first8[at + 1]]);
         match &self.prober {
-            Prober::Udp { socket, base_port } => {
+            Prober::Udp {
+                source_port,
+                base_port,
+                ..
+            } => {
                 quote.header.protocol == IpProtocol::UDP
-                    && socket.local_port().ok() == Some(word(0))
+                    && word(0) == *source_port
                     && word(2) == base_port.wrapping_add(n)
             }
             Prober::Icmp { ident } => {

@@ -64,7 +64,13 @@ const SCM_TSTAMP_SND: u32 = 0;
 pub(super) struct TxTimestamps {
     enabled: bool,
     next_key: AtomicU32,
+    /// Sends in a row whose stamp did not come in time. A driver that
+    /// never stamps would otherwise cost every send the whole wait.
+    misses: AtomicU32,
 }
+
+/// After this many sends in a row without a stamp, stop waiting for them.
+const GIVE_UP_AFTER_MISSES: u32 = 3;
 
 impl TxTimestamps {
     /// Turns software transmit stamps on for `fd`; if the kernel refuses,
@@ -90,6 +96,7 @@ impl TxTimestamps {
         TxTimestamps {
             enabled,
             next_key: AtomicU32::new(0),
+            misses: AtomicU32::new(0),
         }
     }
 
@@ -110,7 +117,11 @@ impl TxTimestamps {
         if !self.enabled {
             return Ok(fallback);
         }
+        // The kernel numbers every send, stamped in time or not.
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        if self.misses.load(Ordering::Relaxed) >= GIVE_UP_AFTER_MISSES {
+            return Ok(fallback);
+        }
         let deadline = Instant::now() + STAMP_WAIT;
         while let Some(stamp) = next_stamp(fd, deadline)? {
             // A stamp numbered below ours is a late one for an earlier
@@ -119,12 +130,14 @@ impl TxTimestamps {
             if stamp.key.wrapping_sub(key) < u32::MAX / 2 {
                 self.next_key
                     .store(stamp.key.wrapping_add(1), Ordering::Relaxed);
+                self.misses.store(0, Ordering::Relaxed);
                 return Ok(SentAt {
                     time: stamp.time,
                     source: SendTimeSource::Kernel,
                 });
             }
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         Ok(fallback)
     }
     // ANCHOR_END: tx_timestamp

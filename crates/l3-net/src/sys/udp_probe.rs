@@ -85,3 +85,37 @@ impl fmt::Debug for UdpProbeSocket {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::SendTimeSource;
+    use std::time::{Duration, SystemTime};
+
+    /// Over loopback, which needs no privilege and leaves no machine: the
+    /// kernel stamps the datagram as `lo` takes it, between the moments
+    /// before and after `send_to`, and the datagram arrives.
+    #[test]
+    fn loopback_sends_carry_the_kernels_transmit_stamp() {
+        let receiver =
+            UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).expect("loopback is up");
+        receiver
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let port = receiver.local_addr().expect("bound").port();
+        let probe = UdpProbeSocket::open().expect("a UDP socket");
+        for round in 0..3u8 {
+            let before = SystemTime::now();
+            let sent = probe
+                .send_to(&[round], Ipv4Addr::LOCALHOST, port)
+                .expect("send over lo");
+            let after = SystemTime::now();
+            assert_eq!(sent.source, SendTimeSource::Kernel, "round {round}");
+            assert!(before <= sent.time && sent.time <= after, "round {round}");
+            let mut buf = [0u8; 8];
+            let (n, from) = receiver.recv_from(&mut buf).expect("the datagram");
+            assert_eq!(&buf[..n], &[round]);
+            assert_eq!(from.port(), probe.local_port().expect("port"));
+        }
+    }
+}
