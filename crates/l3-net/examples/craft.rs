@@ -31,7 +31,7 @@ use l3_net::wire::{Icmpv4Repr, IpProtocol, Ipv4Packet};
 
 /// Send one hand-made IPv4 datagram and show what the kernel changed.
 #[derive(Parser)]
-#[command(name = "craft", version, about)]
+#[command(name = "craft", version)]
 struct Args {
     /// Destination address (default in the lab: 198.18.0.1, alpha, from
     /// raw and beta; 198.18.0.3, raw's kernel, from alpha).

@@ -27,7 +27,7 @@ use l3_net::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, QuotedDatag
 
 /// Send ICMP echo requests and print each reply with its round-trip time.
 #[derive(Parser)]
-#[command(name = "ping", version, about)]
+#[command(name = "ping", version)]
 struct Args {
     /// The IPv4 address to ping (default in the lab: 198.18.0.1, alpha,
     /// from raw and beta; 198.18.0.3, raw's kernel, from alpha).

@@ -29,7 +29,7 @@ use l3_net::wire::{
 
 /// Print the route IPv4 packets take to a host.
 #[derive(Parser)]
-#[command(name = "traceroute", version, about)]
+#[command(name = "traceroute", version)]
 struct Args {
     /// The host to trace the route to (default in the lab: 198.18.1.1,
     /// beta, from alpha; 198.18.0.1, alpha, from raw and beta).
