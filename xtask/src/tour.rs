@@ -26,6 +26,8 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
     banner("Building the exercises");
     let [sniff, send_frame, arping] =
         build_examples(&root, "l2-link", ["sniff", "send-frame", "arping"])?;
+    let [ping, traceroute, host, router] =
+        build_examples(&root, "l3-net", ["ping", "traceroute", "host", "router"])?;
 
     banner("Starting a fresh lab");
     let lab = match Lab::start() {
@@ -90,6 +92,61 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
     } else {
         println!("(install tshark to see Wireshark's dissection of the same file)");
     }
+
+    step(
+        "Layer 3: ping, through the kernel's raw ICMP socket",
+        "book: Layer 3 › ICMP and ping, book/src/layer3/ping.md",
+        &[
+            "Our ping builds each ICMP echo request itself; raw's kernel adds the IPv4",
+            "header, finds alpha's MAC with ARP and sends the frame. alpha's kernel answers.",
+            "The round-trip times come from kernel timestamps on both ends.",
+        ],
+    );
+    run_on(&lab, Host::Raw, &ping, &["-c", "3", "-i", "0.2"])?;
+
+    step(
+        "Layer 3: our own host, 198.18.0.2",
+        "book: Layer 3 › A userspace host, book/src/layer3/host.md",
+        &[
+            "Now nothing of the kernel's is involved on raw: our host owns 198.18.0.2 and",
+            "MAC 02:00:00:00:00:12 on lab1, answers ARP and ICMP echo itself, over an",
+            "AF_PACKET socket. alpha pings it; its log says what it did.",
+        ],
+    );
+    let host_run = start_on(&lab, Host::Raw, &host, &["--duration", "3"])?;
+    let host_run = wait_for_ready(host_run)?;
+    run_on(
+        &lab,
+        Host::Alpha,
+        &ping,
+        &["-c", "2", "-i", "0.2", "198.18.0.2"],
+    )?;
+    finish(host_run, "host", Host::Raw)?;
+
+    step(
+        "Layer 3: our router between alpha and beta",
+        "book: Layer 3 › A router, book/src/layer3/router.md",
+        &[
+            "beta sits behind raw's lab2 (MTU 1280), reachable only through our router,",
+            "which forwards between 198.18.0.0/24 and 198.18.1.0/24, decrements TTL and",
+            "answers time-exceeded. traceroute from alpha shows it as the first hop.",
+        ],
+    );
+    let router_run = start_on(&lab, Host::Raw, &router, &["--duration", "6"])?;
+    let router_run = wait_for_ready(router_run)?;
+    run_on(
+        &lab,
+        Host::Alpha,
+        &traceroute,
+        &["-q", "1", "-w", "1", "198.18.1.1"],
+    )?;
+    run_on(
+        &lab,
+        Host::Beta,
+        &ping,
+        &["-c", "2", "-i", "0.2", "198.18.0.1"],
+    )?;
+    finish(router_run, "router", Host::Raw)?;
 
     drop(lab);
     banner("Tour finished");
@@ -176,6 +233,11 @@ fn start_on(lab: &Lab, host: Host, program: &Path, args: &[&str]) -> crate::Resu
 /// Waits for a capturing exercise's "listening on" line (its socket is
 /// bound, so nothing sent afterwards can be missed), echoing its stderr.
 fn wait_until_listening(child: &mut Child) -> crate::Result<()> {
+    wait_for_line(child, "listening on")
+}
+
+/// Echoes a child's stderr and returns once a line contains `needle`.
+fn wait_for_line(child: &mut Child, needle: &str) -> crate::Result<()> {
     use std::io::{BufRead, BufReader};
     let stderr = child.stderr.take().ok_or("stderr not captured")?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -189,14 +251,20 @@ fn wait_until_listening(child: &mut Child) -> crate::Result<()> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(line) if line.contains("listening on") => return Ok(()),
+            Ok(line) if line.contains(needle) => return Ok(()),
             Ok(_) => {}
-            Err(_) => return Err("the listener did not start within 20 s".into()),
+            Err(_) => return Err(format!("no {needle:?} line within 20 s").into()),
         }
     }
 }
 
 /// Waits for a background exercise and shows what it printed.
+/// Waits for a service's "ready" line, then lets it run.
+fn wait_for_ready(mut child: Child) -> crate::Result<Child> {
+    wait_for_line(&mut child, "ready")?;
+    Ok(child)
+}
+
 fn finish(mut child: Child, what: &str, host: Host) -> crate::Result<()> {
     use std::io::Read;
     let deadline = Instant::now() + Duration::from_secs(20);
