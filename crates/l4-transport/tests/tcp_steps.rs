@@ -1449,6 +1449,28 @@ fn the_sender_avoids_silly_windows() {
 }
 
 #[test]
+fn a_retransmission_goes_even_into_a_shrunken_window() {
+    let mut t = Test::client(TcpConfig::default());
+    t.expect(|_| {});
+    t.recv(seg(PEER_ISS).syn().ack(ISS + 1).mss(500).win(1000));
+    t.expect(|_| {});
+    t.send(&[4; 1000]);
+    t.expect(|s| assert_eq!(s.data.len(), 500));
+    t.expect(|s| assert_eq!(s.data.len(), 500));
+    // The peer shrinks its window to 300 (RFC 9293 discourages it, a
+    // sender must cope) and the data is lost.
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 1).win(300));
+    t.advance(1000);
+    // The oldest data goes again, as much as the window takes, even though
+    // a 300-byte segment would be "silly" for new data.
+    t.expect(|s| {
+        is(s, ".", ISS + 1, Some(PEER_ISS + 1));
+        assert_eq!(s.data.len(), 300);
+    });
+    t.expect_nothing();
+}
+
+#[test]
 fn the_fin_waits_for_room_in_the_window() {
     let mut t = Test::client(TcpConfig::default());
     t.expect(|_| {});

@@ -122,6 +122,11 @@ impl RecvBuffer {
         n
     }
 
+    /// Throws away everything waiting (the connection was reset).
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+    }
+
     /// Moves up to `out.len()` of the oldest bytes into `out`; returns how
     /// many.
     pub fn read(&mut self, out: &mut [u8]) -> usize {

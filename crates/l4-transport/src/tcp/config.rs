@@ -9,9 +9,10 @@ use super::rto::RtoBounds;
 /// headers.
 pub const DEFAULT_MSS: u16 = 536;
 
-/// The smallest MSS we accept from a peer. An MSS option of 0 (or 1) would
-/// have us send empty or one-byte segments forever; Linux clamps to a
-/// similar floor (`TCP_MIN_SND_MSS`, 48).
+/// The smallest MSS we use, whatever a peer's option (or our own
+/// configuration) says. An MSS of 0 (or 1) would have us send empty or
+/// one-byte segments forever; Linux clamps to a similar floor
+/// (`TCP_MIN_SND_MSS`, 48).
 pub const MIN_MSS: u16 = 64;
 
 /// How a [`super::Connection`] (and a [`super::Listener`]'s connections)
@@ -22,7 +23,8 @@ pub struct TcpConfig {
     /// The largest segment *we* can receive, announced in our SYN's MSS
     /// option, and the largest we send (we also respect the peer's): the
     /// link MTU minus 40 bytes of IPv4 and TCP headers (RFC 9293 §3.7.1).
-    /// Default 1460, for Ethernet's 1500.
+    /// Default 1460, for Ethernet's 1500; values below [`MIN_MSS`] are
+    /// raised to it.
     pub mss: u16,
     /// Bytes the application may have written but the peer not yet
     /// acknowledged. Default 64 KiB.

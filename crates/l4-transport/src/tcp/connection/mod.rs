@@ -19,8 +19,8 @@
 //! `on_segment`, `send`, `recv` (a window update), `close`, `abort`.
 //!
 //! The code is in three files: this one (the TCB and the user's calls),
-//! [`arrives`](self::arrives) (RFC 9293 §3.10.7, "SEGMENT ARRIVES") and
-//! [`transmit`](self::transmit) (what to send, and the timers).
+//! [`arrives`] (RFC 9293 §3.10.7, "SEGMENT ARRIVES") and
+//! [`transmit`] (what to send, and the timers).
 
 mod arrives;
 mod transmit;
@@ -37,7 +37,7 @@ use super::rto::{RetransmitTimer, RttEstimator, RttSnapshot};
 use super::segment::OutSegment;
 use super::state::State;
 use super::trace::{Trace, TraceEvent};
-use crate::wire::{TcpRepr, TcpSeqNumber};
+use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
 
 /// The send sequence variables (RFC 9293 §3.3.1, Figure 3):
 ///
@@ -204,9 +204,11 @@ impl Connection {
         local: Endpoint,
         remote: Endpoint,
         iss: TcpSeqNumber,
-        config: TcpConfig,
+        mut config: TcpConfig,
         opened: Opened,
     ) -> Connection {
+        // A zero or tiny MSS would have us send empty segments forever.
+        config.mss = config.mss.max(MIN_MSS);
         let send_mss = usize::from(config.mss.min(DEFAULT_MSS));
         Connection {
             local,
@@ -331,7 +333,7 @@ impl Connection {
                 | State::FinWait2
                 | State::CloseWait
         ) {
-            self.reset_due = Some(self.segment(self.snd.max, crate::wire::TcpFlags::RST));
+            self.reset_due = Some(self.segment(self.snd.max, TcpFlags::RST));
         }
         if self.state != State::Closed {
             self.fail(now, ConnectionError::Aborted);
@@ -460,8 +462,7 @@ impl Connection {
         self.error = Some(error);
         self.trace.record(|| TraceEvent::Failed { at: now, error });
         self.send_buffer.acknowledge(usize::MAX);
-        let mut discard = vec![0u8; self.recv_buffer.len()];
-        self.recv_buffer.read(&mut discard);
+        self.recv_buffer.clear();
         self.ack_due = false;
         self.set_state(now, State::Closed);
     }

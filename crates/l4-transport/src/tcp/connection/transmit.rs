@@ -150,9 +150,16 @@ impl Connection {
     /// segment shorter than the MSS only if it is all we have, or at least
     /// half the largest window the peer ever offered. Otherwise wait for
     /// the window to open; tiny segments waste the path on headers.
-    /// (The RFC's override timeout and Nagle's rule come with part 2.)
+    /// A retransmission (after going back to SND.UNA) is never held: that
+    /// data is owed. (The RFC's override timeout and Nagle's rule come
+    /// with part 2.)
     fn worth_sending(&self, len: usize, unsent: usize) -> bool {
-        len > 0 && (len >= self.send_mss || len == unsent || len >= self.snd.max_wnd / 2)
+        let retransmission = self.snd.nxt < self.snd.max;
+        len > 0
+            && (retransmission
+                || len >= self.send_mss
+                || len == unsent
+                || len >= self.snd.max_wnd / 2)
     }
 
     /// The window to put in a segment now, and the promise it makes: our
