@@ -99,72 +99,6 @@ impl Connection {
             | State::TimeWait => self.arrives_synchronized(now, segment),
         }
     }
-    // ANCHOR_END: segment_arrives
-
-    /// RFC 9293 §3.10.7.1: the connection is gone; anything but a RST is
-    /// answered with one, so the peer stops trying.
-    fn arrives_closed(&mut self, now: Instant, segment: &TcpRepr<'_>) {
-        self.reset_due = reset_for(segment, *self.remote.ip(), *self.local.ip());
-        self.drop_segment(now, "connection closed");
-    }
-
-    /// RFC 9293 §3.10.7.3: we sent a SYN and wait for the peer's.
-    fn arrives_syn_sent(&mut self, now: Instant, segment: &TcpRepr<'_>) {
-        let flags = segment.flags;
-        let has_ack = flags.contains(TcpFlags::ACK);
-        // First, check the ACK bit: it must acknowledge our SYN, and
-        // nothing we have not sent.
-        if has_ack && (segment.ack_number <= self.snd.iss || segment.ack_number > self.snd.max) {
-            if !flags.contains(TcpFlags::RST) {
-                self.reset_due = Some(self.segment(segment.ack_number, TcpFlags::RST));
-            }
-            return self.drop_segment(now, "SYN-SENT: ACK of something we never sent");
-        }
-        // Second, check the RST bit: believe it only if it acknowledges our
-        // SYN (anyone could guess our address and port, not our ISS).
-        if flags.contains(TcpFlags::RST) {
-            if has_ack {
-                self.fail(now, ConnectionError::Refused);
-            } else {
-                self.drop_segment(now, "SYN-SENT: RST without an ACK of our SYN");
-            }
-            return;
-        }
-        // (Third, security: not implemented, RFC 9293 §3.10.7.3 leaves
-        // the IP security option to those who need it.)
-        // Fourth, check the SYN bit.
-        if !flags.contains(TcpFlags::SYN) {
-            return self.drop_segment(now, "SYN-SENT: neither SYN nor RST");
-        }
-        self.synchronize_receive(segment);
-        self.snd.wnd = usize::from(segment.window_len);
-        self.snd.max_wnd = self.snd.wnd;
-        self.snd.wl1 = segment.seq_number;
-        self.snd.wl2 = segment.ack_number;
-        if has_ack {
-            self.acknowledge(now, segment.ack_number);
-        }
-        if self.snd.una > self.snd.iss {
-            // Our SYN is acknowledged: the handshake is done.
-            self.established(now);
-            self.ack_due = true;
-            // Data (or a FIN) on a SYN,ACK is processed as in ESTABLISHED
-            // from the sixth step on.
-            let rest = Incoming {
-                seq: segment.seq_number + 1,
-                syn: false,
-                fin: flags.contains(TcpFlags::FIN),
-                payload: segment.payload,
-            };
-            self.text_and_fin(now, rest);
-        } else {
-            // A SYN without an ACK of ours: both sides opened at once
-            // (simultaneous open, RFC 9293 §3.5 Figure 7). Answer with
-            // SYN,ACK, our SYN again: go back to ISS so it is resent.
-            self.set_state(now, State::SynReceived);
-            self.snd.nxt = self.snd.iss;
-        }
-    }
 
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
     fn arrives_synchronized(&mut self, now: Instant, segment: &TcpRepr<'_>) {
@@ -205,7 +139,8 @@ impl Connection {
             return self.reset_received(now);
         }
 
-        // Third, security: not implemented (see arrives_syn_sent).
+        // Third, check security: RFC 9293 §3.10.7.4 leaves the IP security
+        // option to the few networks that use it; we do not.
 
         // Fourth, check the SYN bit. A SYN in the window of a synchronized
         // connection is answered with an ACK (RFC 9293 recommends RFC 5961
@@ -232,6 +167,71 @@ impl Connection {
 
         // Seventh and eighth: the data and the FIN.
         self.text_and_fin(now, seg);
+    }
+    // ANCHOR_END: segment_arrives
+
+    /// RFC 9293 §3.10.7.1: the connection is gone; anything but a RST is
+    /// answered with one, so the peer stops trying.
+    fn arrives_closed(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        self.reset_due = reset_for(segment, *self.remote.ip(), *self.local.ip());
+        self.drop_segment(now, "connection closed");
+    }
+
+    /// RFC 9293 §3.10.7.3: we sent a SYN and wait for the peer's.
+    fn arrives_syn_sent(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        let flags = segment.flags;
+        let has_ack = flags.contains(TcpFlags::ACK);
+        // First, check the ACK bit: it must acknowledge our SYN, and
+        // nothing we have not sent.
+        if has_ack && (segment.ack_number <= self.snd.iss || segment.ack_number > self.snd.max) {
+            if !flags.contains(TcpFlags::RST) {
+                self.reset_due = Some(self.segment(segment.ack_number, TcpFlags::RST));
+            }
+            return self.drop_segment(now, "SYN-SENT: ACK of something we never sent");
+        }
+        // Second, check the RST bit: believe it only if it acknowledges our
+        // SYN (anyone could guess our address and port, not our ISS).
+        if flags.contains(TcpFlags::RST) {
+            if has_ack {
+                self.fail(now, ConnectionError::Refused);
+            } else {
+                self.drop_segment(now, "SYN-SENT: RST without an ACK of our SYN");
+            }
+            return;
+        }
+        // (Third, security: not implemented, as in the synchronized states.)
+        // Fourth, check the SYN bit.
+        if !flags.contains(TcpFlags::SYN) {
+            return self.drop_segment(now, "SYN-SENT: neither SYN nor RST");
+        }
+        self.synchronize_receive(segment);
+        self.snd.wnd = usize::from(segment.window_len);
+        self.snd.max_wnd = self.snd.wnd;
+        self.snd.wl1 = segment.seq_number;
+        self.snd.wl2 = segment.ack_number;
+        if has_ack {
+            self.acknowledge(now, segment.ack_number);
+        }
+        if self.snd.una > self.snd.iss {
+            // Our SYN is acknowledged: the handshake is done.
+            self.established(now);
+            self.ack_due = true;
+            // Data (or a FIN) on a SYN,ACK is processed as in ESTABLISHED
+            // from the sixth step on.
+            let rest = Incoming {
+                seq: segment.seq_number + 1,
+                syn: false,
+                fin: flags.contains(TcpFlags::FIN),
+                payload: segment.payload,
+            };
+            self.text_and_fin(now, rest);
+        } else {
+            // A SYN without an ACK of ours: both sides opened at once
+            // (simultaneous open, RFC 9293 §3.5 Figure 7). Answer with
+            // SYN,ACK, our SYN again: go back to ISS so it is resent.
+            self.set_state(now, State::SynReceived);
+            self.snd.nxt = self.snd.iss;
+        }
     }
 
     /// The fifth step of §3.10.7.4 (the ACK field), state by state.
