@@ -12,7 +12,8 @@ use std::io;
 use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::errors::{last_error, no_such_interface, with_context};
+use super::errors::no_such_interface;
+use super::socket_util::{last_error, with_context};
 use crate::wire::MacAddr;
 
 /// The index the kernel gave the interface `name` (what `ip link` prints

@@ -12,6 +12,11 @@
 //!   is a syscall).
 //! - [`signal`] — a Ctrl-C handler that only sets a flag, so capture loops
 //!   can stop cleanly.
+//! - [`socket_util`] — what every socket needs, whatever its family:
+//!   errors that name the call, integer socket options, `SO_ERROR`,
+//!   waiting with `poll`, `recvmsg` and its control messages, kernel
+//!   timestamps. The upper layers' `sys` modules use these too, rather
+//!   than keeping copies.
 //!
 //! Errors are `std::io::Error`s whose message says which call failed and, for
 //! the ones a learner meets first (no CAP_NET_RAW, no such interface, the
@@ -23,6 +28,7 @@ mod errors;
 mod interface;
 mod packet_socket;
 pub mod signal;
+pub mod socket_util;
 
 pub use bpf::BpfInstruction;
 pub use interface::{

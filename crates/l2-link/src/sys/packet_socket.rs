@@ -1,17 +1,21 @@
 //! The AF_PACKET socket: whole Ethernet frames to and from one interface
 //! (packet(7)).
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 use std::fmt;
 use std::io;
-use std::mem::{self, MaybeUninit};
+use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use super::bpf::{self, BpfInstruction};
-use super::errors::{interface_down, last_error, needs_cap_net_raw, with_context};
+use super::errors::interface_down;
 use super::interface;
+use super::socket_util::{
+    ControlBuffer, last_error, raw_socket_error, read_timespec, recv_message, set_int_option,
+    take_socket_error, timespec_to_system_time, wait_readable, with_context,
+};
 use crate::device::{PacketType, RxMeta};
 use crate::wire::{EtherType, MacAddr};
 
@@ -63,12 +67,6 @@ impl PacketStats {
 /// `ETH_P_ALL` as the 16-bit protocol number: "every protocol".
 const ETH_P_ALL: u16 = libc::ETH_P_ALL as u16;
 
-/// Room for the control messages `recvmsg` may return: one
-/// `tpacket_auxdata` and one `timespec`, each with its `cmsghdr`, with
-/// plenty to spare. Aligned like `cmsghdr`, as the CMSG_* macros assume.
-#[repr(C, align(8))]
-struct ControlBuffer([u8; 256]);
-
 impl PacketSocket {
     /// Open a packet socket on the interface `name` that receives every
     /// frame (`ETH_P_ALL`).
@@ -96,13 +94,9 @@ impl PacketSocket {
         // SAFETY: socket() takes no pointers; it returns a descriptor or -1.
         let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
+            // EPERM or EACCES: no CAP_NET_RAW, and the error says so.
             let err = io::Error::last_os_error();
-            return Err(match err.raw_os_error() {
-                Some(libc::EPERM | libc::EACCES) => {
-                    needs_cap_net_raw("socket(AF_PACKET, SOCK_RAW)")
-                }
-                _ => with_context(err, "socket(AF_PACKET, SOCK_RAW)"),
-            });
+            return Err(raw_socket_error(err, "socket(AF_PACKET, SOCK_RAW)"));
         }
         // SAFETY: `fd` was just returned by socket() and nothing else owns
         // it; OwnedFd closes it when dropped, on every path below.
@@ -113,14 +107,14 @@ impl PacketSocket {
         // Ask for the kernel's notes on every received frame before any
         // frame can arrive: the VLAN tag and checksum state, and the time.
         set_int_option(
-            &fd,
+            fd.as_fd(),
             libc::SOL_PACKET,
             libc::PACKET_AUXDATA,
             1,
             "PACKET_AUXDATA",
         )?;
         set_int_option(
-            &fd,
+            fd.as_fd(),
             libc::SOL_SOCKET,
             libc::SO_TIMESTAMPNS,
             1,
@@ -198,7 +192,7 @@ impl PacketSocket {
     /// them.
     pub fn recv(&self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<RxMeta>> {
         loop {
-            if !self.wait_readable(deadline)? {
+            if !wait_readable(self.fd.as_fd(), deadline)? {
                 return Ok(None);
             }
             match self.recv_waiting(buf) {
@@ -211,132 +205,60 @@ impl PacketSocket {
         }
     }
 
-    /// Wait with poll() until a frame is waiting or `deadline` passes.
-    /// True if there is something to read (or an error to collect).
-    fn wait_readable(&self, deadline: Option<Instant>) -> io::Result<bool> {
-        loop {
-            let timeout_ms: c_int = match deadline {
-                None => -1,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    // Round up: a 0.3 ms wait must not become a busy 0 ms.
-                    let ms = left.as_nanos().div_ceil(1_000_000);
-                    c_int::try_from(ms).unwrap_or(c_int::MAX)
-                }
-            };
-            let mut pollfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: `pollfd` is one valid pollfd that outlives the call.
-            let ready = unsafe { libc::poll(&mut pollfd, 1, timeout_ms) };
-            if ready > 0 {
-                return Ok(true);
-            }
-            if ready < 0 {
-                // EINTR included: a signal handler ran (Ctrl-C), and the
-                // program that installed it wants to look at its flag now.
-                return Err(with_context(io::Error::last_os_error(), "poll"));
-            }
-            // Timed out. poll() counts whole milliseconds, so check the
-            // deadline itself before giving up.
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return Ok(false);
-            }
-        }
-    }
-
     /// One recvmsg() that does not block, with the kernel's notes parsed.
     // ANCHOR: recv_auxdata
     fn recv_waiting(&self, buf: &mut [u8]) -> io::Result<RxMeta> {
-        // The sender's link-layer address, and with it sll_pkttype: who the
-        // frame was for.
-        let mut from = MaybeUninit::<libc::sockaddr_ll>::zeroed();
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        let mut control = ControlBuffer([0; 256]);
-        // SAFETY: msghdr is plain data (integers and pointers); all-zero is
-        // a valid value, and the fields that matter are set just below.
-        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-        msg.msg_name = from.as_mut_ptr().cast::<c_void>();
-        msg.msg_namelen = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.0.as_mut_ptr().cast::<c_void>();
-        msg.msg_controllen = control.0.len() as _;
-
-        // MSG_TRUNC: return the frame's real length even when `buf` is
-        // shorter. MSG_DONTWAIT: poll() already waited.
-        // SAFETY: every pointer in `msg` points into `from`, `iov`/`buf` or
-        // `control`, all live and writable for the whole call, with their
-        // true lengths.
-        let n = unsafe {
-            libc::recvmsg(
-                self.fd.as_raw_fd(),
-                &mut msg,
-                libc::MSG_TRUNC | libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let original_len = n as usize;
-        // SAFETY: recvmsg succeeded on a packet socket, so it wrote a
-        // sockaddr_ll into `from` (and it started zeroed anyway).
-        let from = unsafe { from.assume_init() };
-
+        let mut control = ControlBuffer::new();
+        // The sender's link-layer address comes back as a sockaddr_ll, and
+        // with it sll_pkttype: who the frame was for. MSG_TRUNC: return the
+        // frame's real length even if `buf` is shorter. MSG_DONTWAIT:
+        // poll() already waited.
+        let received = recv_message::<libc::sockaddr_ll>(
+            self.fd.as_fd(),
+            buf,
+            &mut control,
+            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+        )?;
         let mut meta = RxMeta {
-            len: original_len.min(buf.len()),
-            original_len,
-            packet_type: packet_type(from.sll_pkttype),
+            len: received.len.min(buf.len()),
+            original_len: received.len,
+            packet_type: packet_type(received.from.sll_pkttype),
             timestamp: SystemTime::now(),
             vlan_tci: None,
             checksum_not_ready: false,
         };
 
         // Walk the control messages the kernel attached.
-        // SAFETY: `msg` is the header recvmsg just filled in; its
-        // msg_control/msg_controllen describe the part of `control` that
-        // holds well-formed cmsghdrs, which is what CMSG_FIRSTHDR and
-        // CMSG_NXTHDR walk (returning null at the end).
-        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-        while !cmsg.is_null() {
-            // SAFETY: `cmsg` is non-null and points at a cmsghdr inside
-            // `control`, as CMSG_FIRSTHDR/CMSG_NXTHDR guarantee.
-            let header = unsafe { &*cmsg };
-            // SAFETY: as above; CMSG_DATA is the payload right after it.
-            let data = unsafe { libc::CMSG_DATA(cmsg) };
-            let payload_len = (header.cmsg_len as usize).saturating_sub(cmsg_len(0));
-            match (header.cmsg_level, header.cmsg_type) {
+        for message in control.messages() {
+            match (message.level, message.kind) {
                 (libc::SOL_PACKET, libc::PACKET_AUXDATA)
-                    if payload_len >= mem::size_of::<libc::tpacket_auxdata>() =>
+                    if message.data.len() >= mem::size_of::<libc::tpacket_auxdata>() =>
                 {
-                    // SAFETY: the kernel wrote a whole tpacket_auxdata
-                    // (length checked above); the payload may be unaligned.
-                    let aux = unsafe { data.cast::<libc::tpacket_auxdata>().read_unaligned() };
+                    // SAFETY: the payload holds a whole tpacket_auxdata
+                    // (length checked above), plain integers valid for any
+                    // bytes; read_unaligned copies it out, as a payload
+                    // may be unaligned.
+                    let aux = unsafe {
+                        message
+                            .data
+                            .as_ptr()
+                            .cast::<libc::tpacket_auxdata>()
+                            .read_unaligned()
+                    };
                     meta.checksum_not_ready = aux.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0;
                     if aux.tp_status & libc::TP_STATUS_VLAN_VALID != 0 {
                         meta.vlan_tci = Some(aux.tp_vlan_tci);
                     }
                 }
-                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS)
-                    if payload_len >= mem::size_of::<libc::timespec>() =>
-                {
-                    // SAFETY: the kernel wrote a whole timespec (length
-                    // checked above); the payload may be unaligned.
-                    let ts = unsafe { data.cast::<libc::timespec>().read_unaligned() };
-                    if let Some(time) = timespec_to_system_time(ts) {
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    if let Some(time) =
+                        read_timespec(message.data).and_then(timespec_to_system_time)
+                    {
                         meta.timestamp = time;
                     }
                 }
                 _ => {}
             }
-            // SAFETY: `msg` and `cmsg` are the header and current message
-            // from the walk above.
-            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
         }
         Ok(meta)
     }
@@ -544,7 +466,7 @@ fn bind_interface(fd: &OwnedFd, name: &str, ifindex: u32, protocol: u16) -> io::
     }
     // Binding to an interface that is down succeeds, but leaves ENETDOWN
     // pending on the socket; collect it now rather than on the first recv.
-    match take_socket_error(fd)? {
+    match take_socket_error(fd.as_fd())? {
         0 => Ok(()),
         libc::ENETDOWN => Err(interface_down(name)),
         errno => Err(with_context(
@@ -554,57 +476,6 @@ fn bind_interface(fd: &OwnedFd, name: &str, ifindex: u32, protocol: u16) -> io::
     }
 }
 // ANCHOR_END: bind_interface
-
-/// Read (and clear) the error pending on a socket: `SO_ERROR`.
-fn take_socket_error(fd: &OwnedFd) -> io::Result<c_int> {
-    let mut errno: c_int = 0;
-    let mut len = mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: `errno` and `len` are live and writable; `len` is its size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut errno as *mut c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc < 0 {
-        return Err(last_error("getsockopt(SO_ERROR)"));
-    }
-    Ok(errno)
-}
-
-/// Set an integer socket option (most of them are on/off flags).
-fn set_int_option(
-    fd: &OwnedFd,
-    level: c_int,
-    option: c_int,
-    value: c_int,
-    name: &str,
-) -> io::Result<()> {
-    // SAFETY: `value` is a c_int that outlives the call; the length passed
-    // is its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            option,
-            (&value as *const c_int).cast(),
-            mem::size_of::<c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(last_error(format!("setsockopt({name})")));
-    }
-    Ok(())
-}
-
-/// `CMSG_LEN(payload)`: a control message's length with its header.
-fn cmsg_len(payload: usize) -> usize {
-    // SAFETY: CMSG_LEN is arithmetic on its argument; it touches no memory.
-    unsafe { libc::CMSG_LEN(payload as u32) as usize }
-}
 
 /// `sll_pkttype` in words (`<linux/if_packet.h>`).
 fn packet_type(pkttype: u8) -> PacketType {
@@ -616,16 +487,6 @@ fn packet_type(pkttype: u8) -> PacketType {
         libc::PACKET_OUTGOING => PacketType::Outgoing,
         other => PacketType::Other(other),
     }
-}
-
-/// A kernel timestamp (CLOCK_REALTIME) as a `SystemTime`; `None` for values
-/// before 1970 or malformed, which the kernel does not produce.
-fn timespec_to_system_time(ts: libc::timespec) -> Option<SystemTime> {
-    let secs = u64::try_from(ts.tv_sec).ok()?;
-    let nanos = u32::try_from(ts.tv_nsec)
-        .ok()
-        .filter(|&n| n < 1_000_000_000)?;
-    UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
 }
 
 impl AsFd for PacketSocket {
@@ -666,29 +527,6 @@ mod tests {
         assert_eq!(packet_type(3), PacketType::OtherHost);
         assert_eq!(packet_type(4), PacketType::Outgoing);
         assert_eq!(packet_type(5), PacketType::Other(5));
-    }
-
-    #[test]
-    fn timestamps_convert_and_reject_nonsense() {
-        let ts = libc::timespec {
-            tv_sec: 1_700_000_000,
-            tv_nsec: 123_456_789,
-        };
-        let time = timespec_to_system_time(ts).unwrap();
-        assert_eq!(
-            time.duration_since(UNIX_EPOCH).unwrap(),
-            Duration::new(1_700_000_000, 123_456_789)
-        );
-        let negative = libc::timespec {
-            tv_sec: -1,
-            tv_nsec: 0,
-        };
-        assert_eq!(timespec_to_system_time(negative), None);
-        let bad_nanos = libc::timespec {
-            tv_sec: 1,
-            tv_nsec: 1_000_000_000,
-        };
-        assert_eq!(timespec_to_system_time(bad_nanos), None);
     }
 
     #[test]

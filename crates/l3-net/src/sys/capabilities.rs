@@ -11,7 +11,7 @@
 use std::ffi::c_int;
 use std::io;
 
-use super::errors::last_error;
+use l2_link::sys::socket_util::last_error;
 
 /// `_LINUX_CAPABILITY_VERSION_3` (linux/capability.h): 64-bit capability
 /// sets, passed as two 32-bit halves.

@@ -1,61 +1,14 @@
-//! Turning an errno into a message that says what went wrong and why.
+//! The one refusal of layer 3's own: the ping socket's, which no
+//! capability would cure.
 //!
+//! The errors every socket shares — the call's name in front
+//! (`with_context`, `last_error`) and EPERM/EACCES naming CAP_NET_RAW
+//! (`raw_socket_error`) — are layer 2's, in `l2_link::sys::socket_util`.
 //! The `io::ErrorKind` is always kept, so callers can still match on it:
-//! the exercises turn `PermissionDenied` into exit code 77 and the
-//! paragraph about CAP_NET_RAW (`l2_link::exercise::Failure`).
+//! the exercises turn `PermissionDenied` into exit code 77
+//! (`l2_link::exercise::Failure`).
 
-use std::error::Error;
-use std::fmt;
 use std::io;
-
-/// An OS error together with the call that produced it.
-#[derive(Debug)]
-struct Context {
-    call: String,
-    source: io::Error,
-}
-
-impl fmt::Display for Context {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.call, self.source)
-    }
-}
-
-impl Error for Context {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-/// Prefix `err` with the call that failed, keeping its kind and the
-/// original error as the `source()`.
-pub(super) fn with_context(err: io::Error, call: impl Into<String>) -> io::Error {
-    io::Error::new(
-        err.kind(),
-        Context {
-            call: call.into(),
-            source: err,
-        },
-    )
-}
-
-/// `errno` of the call that just failed, prefixed with its name.
-pub(super) fn last_error(call: impl Into<String>) -> io::Error {
-    with_context(io::Error::last_os_error(), call)
-}
-
-/// The error of a `socket()` call that may need CAP_NET_RAW: EPERM and
-/// EACCES become `PermissionDenied` naming the capability, anything else
-/// keeps its errno with the call in front.
-pub(super) fn raw_socket_error(err: io::Error, call: &str) -> io::Error {
-    match err.raw_os_error() {
-        Some(libc::EPERM | libc::EACCES) => io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{call}: permission denied: opening a raw socket needs CAP_NET_RAW"),
-        ),
-        _ => with_context(err, call),
-    }
-}
 
 /// Where the kernel keeps the ping socket's permission (ip-sysctl.rst).
 pub(super) const PING_GROUP_RANGE_PATH: &str = "/proc/sys/net/ipv4/ping_group_range";
@@ -89,21 +42,6 @@ pub(super) fn ping_socket_forbidden(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn eperm_and_eacces_name_cap_net_raw() {
-        for errno in [libc::EPERM, libc::EACCES] {
-            let err = raw_socket_error(io::Error::from_raw_os_error(errno), "socket(X)");
-            assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
-            let text = err.to_string();
-            assert!(text.starts_with("socket(X): "), "{text}");
-            assert!(text.contains("CAP_NET_RAW"), "{text}");
-        }
-        let other = raw_socket_error(io::Error::from_raw_os_error(libc::EMFILE), "socket(X)");
-        assert_eq!(other.raw_os_error(), None, "wrapped, but the kind stays");
-        assert!(!other.to_string().contains("CAP_NET_RAW"));
-        assert!(other.to_string().starts_with("socket(X): "));
-    }
 
     #[test]
     fn ping_socket_refusal_names_the_sysctl_and_the_fix() {

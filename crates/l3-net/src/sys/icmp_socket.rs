@@ -9,7 +9,8 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use super::errors::{last_error, raw_socket_error};
+use l2_link::sys::socket_util::{last_error, raw_socket_error};
+
 use super::socket::{self, RawRecv};
 use super::tx_timestamp::{SentAt, TxTimestamps};
 

@@ -7,7 +7,8 @@ use std::mem;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 
-use super::errors::with_context;
+use l2_link::sys::socket_util::with_context;
+
 use super::socket::from_sockaddr_in;
 
 /// The (first) IPv4 address the kernel holds on interface `name`, or

@@ -28,6 +28,11 @@
 //! Errors are `std::io::Error`s whose message says which call failed; EPERM
 //! and EACCES on a raw socket become `PermissionDenied` naming
 //! CAP_NET_RAW, and the ping socket's EACCES names the sysctl instead.
+//!
+//! What every socket needs whatever its family — errors that name the
+//! call, socket options, `poll` with a deadline, `recvmsg` and its control
+//! messages, kernel timestamps — is not repeated here: it is layer 2's,
+//! `l2_link::sys::socket_util`.
 #![allow(unsafe_code)]
 
 mod capabilities;

@@ -8,7 +8,9 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use super::errors::{PING_GROUP_RANGE_PATH, last_error, ping_socket_forbidden, with_context};
+use l2_link::sys::socket_util::{last_error, with_context};
+
+use super::errors::{PING_GROUP_RANGE_PATH, ping_socket_forbidden};
 use super::socket::{self, RawRecv};
 use super::tx_timestamp::{SentAt, TxTimestamps};
 

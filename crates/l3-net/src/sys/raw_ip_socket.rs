@@ -8,7 +8,8 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use super::errors::{raw_socket_error, with_context};
+use l2_link::sys::socket_util::{raw_socket_error, set_int_option, with_context};
+
 use super::socket::{self, RawRecv};
 use super::tx_timestamp::{SentAt, TxTimestamps};
 use crate::wire::IpProtocol;
@@ -65,7 +66,7 @@ impl RawIpSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         // "Header included": from now on the bytes we send start with the
         // IPv4 header; the kernel no longer builds one.
-        socket::set_int_option(
+        set_int_option(
             fd.as_fd(),
             libc::IPPROTO_IP,
             libc::IP_HDRINCL,

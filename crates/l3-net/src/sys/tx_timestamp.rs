@@ -16,16 +16,16 @@
 //! `skb_tx_timestamp`), the user-space time is used instead, and
 //! [`SentAt::source`] says so.
 
-use std::ffi::{c_int, c_uint, c_void};
+use std::ffi::{c_int, c_uint};
 use std::io;
 use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::errors::with_context;
-use super::socket::{
-    ControlBuffer, for_each_control_message, read_timespec, set_int_option, timespec_to_system_time,
+use l2_link::sys::socket_util::{
+    ControlBuffer, poll_until, read_timespec, recv_message, set_int_option, take_socket_error,
+    timespec_to_system_time, with_context,
 };
 
 /// When a datagram left, and whose clock says so.
@@ -158,27 +158,14 @@ fn next_stamp(fd: BorrowedFd<'_>, deadline: Instant) -> io::Result<Option<Stamp>
             ErrorQueue::Other => continue,
             ErrorQueue::Empty => {}
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(None);
-        }
         // events = 0: wake only for POLLERR, which the kernel reports when
         // the error queue is not empty.
-        let mut pollfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: 0,
-            revents: 0,
-        };
-        let ms = c_int::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(c_int::MAX);
-        // SAFETY: `pollfd` is one valid pollfd that outlives the call.
-        let ready = unsafe { libc::poll(&mut pollfd, 1, ms) };
-        if ready < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                // Ctrl-C: the caller's loop will notice; use the fallback.
-                return Ok(None);
-            }
-            return Err(with_context(err, "poll(POLLERR)"));
+        match poll_until(fd, 0, Some(deadline)) {
+            Ok(Some(_)) => continue,
+            Ok(None) => return Ok(None),
+            // Ctrl-C: the caller's loop will notice; use the fallback.
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(None),
+            Err(err) => return Err(err),
         }
     }
 }
@@ -197,31 +184,17 @@ enum ErrorQueue {
 /// One `recvmsg(MSG_ERRQUEUE | MSG_DONTWAIT)`.
 fn read_error_queue(fd: BorrowedFd<'_>) -> io::Result<ErrorQueue> {
     // OPT_TSONLY: no packet comes back, only control messages; a small
-    // buffer still takes whatever data a kernel might attach.
+    // buffer still takes whatever data a kernel might attach. The address
+    // the kernel gives (where the stamped datagram was going) is not needed.
     let mut data = [0u8; 64];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
     let mut control = ControlBuffer::new();
-    // SAFETY: msghdr is plain data; all-zero is valid, the fields that
-    // matter are set below.
-    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.0.as_mut_ptr().cast::<c_void>();
-    msg.msg_controllen = control.0.len() as _;
-    // SAFETY: every pointer in `msg` points into `iov`/`data` or `control`,
-    // live and writable for the call, with their true lengths.
-    let n = unsafe {
-        libc::recvmsg(
-            fd.as_raw_fd(),
-            &mut msg,
-            libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT,
-        )
-    };
-    if n < 0 {
-        let err = io::Error::last_os_error();
+    let received = recv_message::<libc::sockaddr_in>(
+        fd,
+        &mut data,
+        &mut control,
+        libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT,
+    );
+    if let Err(err) = received {
         return match err.kind() {
             io::ErrorKind::WouldBlock => Ok(ErrorQueue::Empty),
             io::ErrorKind::Interrupted => Ok(ErrorQueue::Other),
@@ -230,23 +203,26 @@ fn read_error_queue(fd: BorrowedFd<'_>) -> io::Result<ErrorQueue> {
     }
     let mut time = None;
     let mut key = None;
-    for_each_control_message(&msg, |level, kind, payload| match (level, kind) {
-        // struct scm_timestamping: three timespecs; software stamps are
-        // in the first.
-        (libc::SOL_SOCKET, libc::SCM_TIMESTAMPING) => {
-            time = read_timespec(payload).and_then(timespec_to_system_time);
-        }
-        // For an IPv4 socket the stamp's description comes as IP_RECVERR.
-        (libc::IPPROTO_IP, libc::IP_RECVERR) => {
-            if let Some(err) = read_extended_err(payload)
-                && err.ee_origin == libc::SO_EE_ORIGIN_TIMESTAMPING
-                && err.ee_info == SCM_TSTAMP_SND
-            {
-                key = Some(err.ee_data);
+    for message in control.messages() {
+        match (message.level, message.kind) {
+            // struct scm_timestamping: three timespecs; software stamps
+            // are in the first.
+            (libc::SOL_SOCKET, libc::SCM_TIMESTAMPING) => {
+                time = read_timespec(message.data).and_then(timespec_to_system_time);
             }
+            // For an IPv4 socket the stamp's description comes as
+            // IP_RECVERR.
+            (libc::IPPROTO_IP, libc::IP_RECVERR) => {
+                if let Some(err) = read_extended_err(message.data)
+                    && err.ee_origin == libc::SO_EE_ORIGIN_TIMESTAMPING
+                    && err.ee_info == SCM_TSTAMP_SND
+                {
+                    key = Some(err.ee_data);
+                }
+            }
+            _ => {}
         }
-        _ => {}
-    });
+    }
     Ok(match (key, time) {
         (Some(key), Some(time)) => ErrorQueue::Stamp(Stamp { key, time }),
         _ => ErrorQueue::Other,
@@ -271,23 +247,6 @@ fn read_extended_err(payload: &[u8]) -> Option<libc::sock_extended_err> {
 /// clears a pending socket error, so `poll` stops reporting `POLLERR`.
 pub(super) fn discard_error_queue(fd: BorrowedFd<'_>) -> io::Result<()> {
     while !matches!(read_error_queue(fd)?, ErrorQueue::Empty) {}
-    let mut errno: c_int = 0;
-    let mut len = mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: `errno` and `len` are live and writable; `len` is its size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut errno as *mut c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc < 0 {
-        return Err(with_context(
-            io::Error::last_os_error(),
-            "getsockopt(SO_ERROR)",
-        ));
-    }
+    take_socket_error(fd)?;
     Ok(())
 }

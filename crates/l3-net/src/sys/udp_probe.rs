@@ -5,7 +5,8 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
-use super::errors::with_context;
+use l2_link::sys::socket_util::with_context;
+
 use super::tx_timestamp::{SentAt, TxTimestamps};
 
 /// A plain UDP socket for traceroute's probes.
