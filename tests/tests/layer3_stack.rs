@@ -341,3 +341,37 @@ fn host_and_router_refuse_to_run_outside_the_lab() {
         "explicit: {stdout} {stderr}"
     );
 }
+
+#[test]
+fn our_traceroute_on_alpha_finds_the_same_two_hops_through_our_router() {
+    let Some(lab) = lab() else { return };
+    let router = start_router(&lab, "6", &[]);
+    let traceroute = example("l3-net", "traceroute");
+    let traceroute = traceroute.to_str().expect("UTF-8 path");
+    // UDP probes (the default), then ICMP echo probes (-I): both kinds of
+    // answer — port unreachable and echo reply — must end the trace at beta.
+    for extra in [&[][..], &["-I"][..]] {
+        let mut args = vec!["-q", "1", "-w", "1", "-m", "5"];
+        args.extend_from_slice(extra);
+        args.push("198.18.1.1");
+        let (code, stdout, stderr) = on(&lab, Host::Alpha, traceroute, &args);
+        assert_eq!(code, Some(0), "traceroute {args:?}: {stdout}{stderr}");
+        let hops: Vec<&str> = stdout
+            .lines()
+            .skip_while(|l| l.starts_with("traceroute"))
+            .map(str::trim_start)
+            .collect();
+        assert_eq!(
+            hops.len(),
+            2,
+            "traceroute {args:?} stopped at beta: {stdout}"
+        );
+        assert!(hops[0].starts_with("1  198.18.0.2 "), "{stdout}");
+        assert!(hops[1].starts_with("2  198.18.1.1 "), "{stdout}");
+    }
+    let (_, log, _) = router.finish(RUN);
+    assert!(
+        log.contains("ICMP time exceeded in-transit → sent to 198.18.0.1"),
+        "{log}"
+    );
+}
