@@ -226,12 +226,12 @@ impl Scan {
             if unanswered.is_empty() {
                 break;
             }
-            let mut next_send = Instant::now();
+            let mut turn = Instant::now();
             for port in unanswered {
                 // Read answers while waiting for our turn to send.
-                self.receive_until(next_send)?;
+                self.receive_until(turn)?;
                 self.send_probe(port)?;
-                next_send = Instant::now() + pace;
+                turn = next_turn(turn, pace, Instant::now());
             }
             self.receive_until(Instant::now() + wait)?;
         }
@@ -366,6 +366,20 @@ impl Scan {
         Some((segment.src_port, state))
     }
     // ANCHOR_END: scan_classify
+}
+
+/// The most SYNs sent back to back to catch up with the rate.
+const MAX_BURST: u32 = 8;
+
+/// When the next SYN may go: one `pace` after the previous turn. A wait
+/// can overrun its turn (poll() sleeps in whole milliseconds, longer than
+/// the pace at a high rate); counting from the turn rather than from
+/// `now` sends the SYNs that fell behind at once, keeping the average
+/// rate. But never more than [`MAX_BURST`] of them: a long stall is not
+/// made up for with a flood.
+fn next_turn(previous: Instant, pace: Duration, now: Instant) -> Instant {
+    let earliest = now.checked_sub(pace * MAX_BURST).unwrap_or(now);
+    (previous + pace).max(earliest)
 }
 
 // ANCHOR: scan_report
