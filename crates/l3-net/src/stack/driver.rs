@@ -21,12 +21,25 @@
 //! while the links are quiet, and no `unsafe` `poll()` over several
 //! descriptors. The stack itself stays on one thread.
 //!
+//! A stack that serves programs (layer 4's sockets) has a second kind of
+//! news besides frames: "I wrote data, send it". Such a stack waits on the
+//! same channel with [`Links::wait`], and a program's thread puts a wake-up
+//! into it with a [`Waker`]. Its receiving threads ([`Links::shared_quiet`],
+//! [`Links::split`]) block with no deadline at all, so a stack with nothing
+//! to do never runs: no thread wakes up until a frame, a wake-up or the
+//! stack's own next timer.
+//!
+//! ```text
+//!   device ──recv──► receive thread ──┐
+//!                                     ├──► channel ──► stack thread: wait(next timer)
+//!   program ──Waker::wake()───────────┘
+//! ```
+//!
 //! [`Interface::poll_at`]: super::Interface::poll_at
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -74,6 +87,63 @@ pub struct Received {
     pub timestamp: SystemTime,
 }
 
+/// What [`Links::wait`] returns: why the stack's thread woke up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wakeup {
+    /// A frame arrived.
+    Frame(Received),
+    /// Someone called [`Waker::wake`] (or, with [`Links::one`], a signal
+    /// interrupted the wait).
+    Woken,
+    /// The deadline passed: a timer of the stack is due.
+    TimedOut,
+}
+
+/// What travels through the channel to the stack's thread.
+enum Message {
+    /// A frame, or the error that ended a receiving thread.
+    Frame(io::Result<Received>),
+    /// A [`Waker`] was used.
+    Wake,
+}
+
+// ANCHOR: waker
+/// A handle that wakes the thread waiting in [`Links::wait`] (or
+/// [`Links::recv`]): it puts a wake-up into the channel the receiving
+/// threads put frames into. Cheap to clone, and `Send`, so every socket
+/// of a stack can hold one.
+///
+/// Wake-ups coalesce: while one is waiting in the channel, more calls add
+/// nothing, so a program writing byte by byte cannot flood the channel.
+/// The stack's thread clears the flag when it takes the wake-up, *before*
+/// it looks at the stack, so a change made after that look always brings a
+/// new wake-up.
+#[derive(Clone)]
+pub struct Waker {
+    sender: mpsc::Sender<Message>,
+    pending: Arc<AtomicBool>,
+}
+
+impl Waker {
+    /// Wakes the stack's thread (at once if it waits, else after the work
+    /// it is doing). Does nothing once the links are gone.
+    pub fn wake(&self) {
+        if !self.pending.swap(true, Ordering::SeqCst) {
+            // The links may be gone (the stack stopped): nobody to wake.
+            let _ = self.sender.send(Message::Wake);
+        }
+    }
+}
+// ANCHOR_END: waker
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waker")
+            .field("pending", &self.pending.load(Ordering::SeqCst))
+            .finish()
+    }
+}
+
 /// The devices a stack runs over.
 pub struct Links {
     inner: Inner,
@@ -84,12 +154,25 @@ enum Inner {
         device: Box<dyn Device + Send>,
         buf: Vec<u8>,
     },
-    Many {
-        devices: Vec<Arc<dyn SharedDevice>>,
-        frames: mpsc::Receiver<io::Result<Received>>,
+    Threaded {
+        transmit: Vec<Transmit>,
+        messages: mpsc::Receiver<Message>,
+        waker: Waker,
         stop: Arc<AtomicBool>,
+        /// Receiving threads that look at `stop` every [`STOP_CHECK`], and
+        /// so can be joined. Quiet ones ([`Links::shared_quiet`],
+        /// [`Links::split`]) are not kept: they end at their device's next
+        /// frame or error.
         threads: Vec<JoinHandle<()>>,
     },
+}
+
+/// Where a threaded link sends from.
+enum Transmit {
+    /// A device shared with its receiving thread.
+    Shared(Arc<dyn SharedDevice>),
+    /// A one-way device of its own ([`Links::split`]).
+    Owned(Box<dyn Device + Send>),
 }
 
 impl Links {
@@ -107,36 +190,114 @@ impl Links {
     // ANCHOR: links_shared
     /// Several devices, each with a receiving thread of its own.
     pub fn shared(devices: Vec<Arc<dyn SharedDevice>>) -> io::Result<Links> {
-        let (sender, frames) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
+        Links::threaded(devices, Some(STOP_CHECK))
+    }
+    // ANCHOR_END: links_shared
+
+    /// Like [`Links::shared`], but the receiving threads never wake up by
+    /// themselves: each blocks in its device's `recv` with no deadline, so
+    /// quiet links cost no CPU at all. The price: such a thread cannot be
+    /// told to stop while it waits. Dropping the links abandons it, and it
+    /// ends at its device's next frame (finding nobody to give it to) or
+    /// error. Meant for a stack that lives as long as its program.
+    pub fn shared_quiet(devices: Vec<Arc<dyn SharedDevice>>) -> io::Result<Links> {
+        Links::threaded(devices, None)
+    }
+
+    /// One link made of two one-way devices: frames go out through `send`,
+    /// and come in through `receive`, which its receiving thread owns and
+    /// blocks on with no deadline (as [`Links::shared_quiet`]). Two
+    /// in-memory cables, one per direction, make a full-duplex link of
+    /// devices that cannot be shared between threads; when one side's
+    /// links are dropped, its `send` end goes with them, and the other
+    /// side's receiving thread sees the cable unplugged and ends.
+    pub fn split(
+        send: impl Device + Send + 'static,
+        receive: impl Device + Send + 'static,
+    ) -> io::Result<Links> {
+        let (waker, messages, stop) = Links::channel();
+        let sender = waker.sender.clone();
+        let stopping = Arc::clone(&stop);
+        let mut receive = receive;
+        std::thread::Builder::new()
+            .name("link 0".to_string())
+            .spawn(move || {
+                let recv = |buf: &mut [u8], deadline| receive.recv(buf, deadline);
+                receive_forever(0, recv, &sender, &stopping, None);
+            })?;
+        Ok(Links {
+            inner: Inner::Threaded {
+                transmit: vec![Transmit::Owned(Box::new(send))],
+                messages,
+                waker,
+                stop,
+                threads: Vec::new(),
+            },
+        })
+    }
+
+    /// The channel of a threaded `Links`, its waker, its stop flag.
+    fn channel() -> (Waker, mpsc::Receiver<Message>, Arc<AtomicBool>) {
+        let (sender, messages) = mpsc::channel();
+        let waker = Waker {
+            sender,
+            pending: Arc::new(AtomicBool::new(false)),
+        };
+        (waker, messages, Arc::new(AtomicBool::new(false)))
+    }
+
+    /// A receiving thread per shared device; `check_every` is how often
+    /// they look at the stop flag (never, if `None`).
+    fn threaded(
+        devices: Vec<Arc<dyn SharedDevice>>,
+        check_every: Option<Duration>,
+    ) -> io::Result<Links> {
+        let (waker, messages, stop) = Links::channel();
         let mut threads = Vec::new();
         for (port, device) in devices.iter().enumerate() {
-            let (device, sender, stop) = (Arc::clone(device), sender.clone(), Arc::clone(&stop));
+            let (device, sender, stop) =
+                (Arc::clone(device), waker.sender.clone(), Arc::clone(&stop));
             let thread = std::thread::Builder::new()
                 .name(format!("link {port}"))
-                .spawn(move || receive_forever(port, &*device, &sender, &stop))?;
-            threads.push(thread);
+                .spawn(move || {
+                    let recv = |buf: &mut [u8], deadline| device.recv(buf, deadline);
+                    receive_forever(port, recv, &sender, &stop, check_every);
+                })?;
+            if check_every.is_some() {
+                threads.push(thread);
+            }
         }
         Ok(Links {
-            inner: Inner::Many {
-                devices,
-                frames,
+            inner: Inner::Threaded {
+                transmit: devices.into_iter().map(Transmit::Shared).collect(),
+                messages,
+                waker,
                 stop,
                 threads,
             },
         })
     }
-    // ANCHOR_END: links_shared
+
+    /// A [`Waker`] for the thread that waits on these links; `None` for
+    /// [`Links::one`], whose waiting happens inside the device, where no
+    /// other thread can reach it.
+    pub fn waker(&self) -> Option<Waker> {
+        match &self.inner {
+            Inner::One { .. } => None,
+            Inner::Threaded { waker, .. } => Some(waker.clone()),
+        }
+    }
 
     /// Sends `frame` out of link `port`.
     pub fn send(&mut self, port: usize, frame: &[u8]) -> io::Result<()> {
         match &mut self.inner {
             Inner::One { device, .. } if port == 0 => device.send(frame),
-            Inner::Many { devices, .. } if port < devices.len() => devices[port].send(frame),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("no link {port}"),
-            )),
+            Inner::Threaded { transmit, .. } => match transmit.get_mut(port) {
+                Some(Transmit::Shared(device)) => device.send(frame),
+                Some(Transmit::Owned(device)) => device.send(frame),
+                None => Err(no_link(port)),
+            },
+            Inner::One { .. } => Err(no_link(port)),
         }
     }
 
@@ -147,38 +308,92 @@ impl Links {
     pub fn recv(&mut self, deadline: Option<Instant>) -> io::Result<Option<Received>> {
         match &mut self.inner {
             Inner::One { device, buf } => match device.recv(buf, deadline) {
-                Ok(Some(meta)) => Ok(Some(Received {
-                    port: 0,
-                    frame: buf[..meta.len].to_vec(),
-                    packet_type: meta.packet_type,
-                    timestamp: meta.timestamp,
-                })),
+                Ok(Some(meta)) => Ok(Some(received(0, &buf[..meta.len], meta))),
                 Ok(None) => Ok(None),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(None),
                 Err(err) => Err(err),
             },
-            Inner::Many { frames, .. } => {
+            Inner::Threaded {
+                messages, waker, ..
+            } => {
                 let now = Instant::now();
                 let wait = deadline
                     .map_or(STOP_CHECK, |d| d.saturating_duration_since(now))
                     .min(STOP_CHECK);
-                match frames.recv_timeout(wait) {
-                    Ok(received) => received.map(Some),
+                match messages.recv_timeout(wait) {
+                    Ok(Message::Frame(received)) => received.map(Some),
+                    Ok(Message::Wake) => {
+                        waker.pending.store(false, Ordering::SeqCst);
+                        Ok(None)
+                    }
                     Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(io::Error::new(
-                        io::ErrorKind::BrokenPipe,
-                        "every link's receiving thread has stopped",
-                    )),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(all_stopped()),
                 }
             }
         }
     }
+
+    // ANCHOR: links_wait
+    /// Waits for a frame, a wake-up or `deadline` (forever if `None`),
+    /// whichever comes first. Unlike [`recv`](Links::recv), it never wakes
+    /// up early to look for Ctrl-C: a stack that waits here wants no
+    /// periodic wake-ups at all. A `deadline` already past does not block:
+    /// it takes what is waiting, or says [`Wakeup::TimedOut`].
+    pub fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Wakeup> {
+        match &mut self.inner {
+            Inner::One { device, buf } => match device.recv(buf, deadline) {
+                Ok(Some(meta)) => Ok(Wakeup::Frame(received(0, &buf[..meta.len], meta))),
+                Ok(None) => Ok(Wakeup::TimedOut),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(Wakeup::Woken),
+                Err(err) => Err(err),
+            },
+            Inner::Threaded {
+                messages, waker, ..
+            } => {
+                let message = match deadline {
+                    None => messages.recv().map_err(|_| all_stopped())?,
+                    Some(deadline) => {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        let next = if left.is_zero() {
+                            messages.try_recv().map_err(|err| match err {
+                                mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
+                                mpsc::TryRecvError::Disconnected => {
+                                    mpsc::RecvTimeoutError::Disconnected
+                                }
+                            })
+                        } else {
+                            messages.recv_timeout(left)
+                        };
+                        match next {
+                            Ok(message) => message,
+                            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Wakeup::TimedOut),
+                            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                                return Err(all_stopped());
+                            }
+                        }
+                    }
+                };
+                match message {
+                    Message::Frame(received) => received.map(Wakeup::Frame),
+                    Message::Wake => {
+                        // Cleared before the caller looks at its stack:
+                        // whatever changes after that look wakes us again.
+                        waker.pending.store(false, Ordering::SeqCst);
+                        Ok(Wakeup::Woken)
+                    }
+                }
+            }
+        }
+    }
+    // ANCHOR_END: links_wait
 }
 
 impl Drop for Links {
-    /// Stops the receiving threads (each notices within [`STOP_CHECK`]).
+    /// Stops the receiving threads: those of [`Links::shared`] notice
+    /// within [`STOP_CHECK`] and are joined; quiet ones are abandoned (see
+    /// [`Links::shared_quiet`]).
     fn drop(&mut self) {
-        if let Inner::Many { stop, threads, .. } = &mut self.inner {
+        if let Inner::Threaded { stop, threads, .. } = &mut self.inner {
             stop.store(true, Ordering::SeqCst);
             for thread in threads.drain(..) {
                 let _ = thread.join();
@@ -187,29 +402,51 @@ impl Drop for Links {
     }
 }
 
+/// The error for a port that does not exist.
+fn no_link(port: usize) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("no link {port}"))
+}
+
+/// The error once no receiving thread (and no waker) is left.
+fn all_stopped() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::BrokenPipe,
+        "every link's receiving thread has stopped",
+    )
+}
+
+/// A [`Received`] from a frame and its metadata.
+fn received(port: usize, frame: &[u8], meta: RxMeta) -> Received {
+    Received {
+        port,
+        frame: frame.to_vec(),
+        packet_type: meta.packet_type,
+        timestamp: meta.timestamp,
+    }
+}
+
 /// A link's receiving thread: every frame into the channel, until told to
-/// stop or the device fails (the error goes into the channel too).
+/// stop, the device fails (the error goes into the channel too), or nobody
+/// listens any more. It looks at `stop` every `check_every`; with `None`
+/// it blocks until a frame comes.
 fn receive_forever(
     port: usize,
-    device: &dyn SharedDevice,
-    frames: &mpsc::Sender<io::Result<Received>>,
+    mut recv: impl FnMut(&mut [u8], Option<Instant>) -> io::Result<Option<RxMeta>>,
+    messages: &mpsc::Sender<Message>,
     stop: &AtomicBool,
+    check_every: Option<Duration>,
 ) {
     let mut buf = vec![0u8; FRAME_BUFFER];
     while !stop.load(Ordering::SeqCst) {
-        let received = match device.recv(&mut buf, Some(Instant::now() + STOP_CHECK)) {
-            Ok(Some(meta)) => Ok(Received {
-                port,
-                frame: buf[..meta.len].to_vec(),
-                packet_type: meta.packet_type,
-                timestamp: meta.timestamp,
-            }),
+        let deadline = check_every.map(|every| Instant::now() + every);
+        let frame = match recv(&mut buf, deadline) {
+            Ok(Some(meta)) => Ok(received(port, &buf[..meta.len], meta)),
             Ok(None) => continue,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => Err(err),
         };
-        let failed = received.is_err();
-        if frames.send(received).is_err() || failed {
+        let failed = frame.is_err();
+        if messages.send(Message::Frame(frame)).is_err() || failed {
             return;
         }
     }
@@ -218,7 +455,7 @@ fn receive_forever(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use l2_link::device::Cable;
+    use l2_link::device::{Cable, CableEnd};
     use l2_link::wire::MacAddr;
 
     #[test]
@@ -244,5 +481,72 @@ mod tests {
             None
         );
         assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+
+    fn pair() -> (CableEnd, CableEnd) {
+        Cable::pair(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+    }
+
+    #[test]
+    fn a_waker_ends_a_wait_without_a_deadline_and_wake_ups_coalesce() {
+        let (ours, _theirs) = pair();
+        let (_out, unused) = pair();
+        let mut links = Links::split(unused, ours).unwrap();
+        let waker = links.waker().expect("threaded links have a waker");
+        let other = waker.clone();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            other.wake();
+            other.wake(); // coalesced into the first
+        });
+        let start = Instant::now();
+        assert_eq!(links.wait(None).unwrap(), Wakeup::Woken);
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        thread.join().unwrap();
+        assert_eq!(
+            links.wait(Some(Instant::now())).unwrap(),
+            Wakeup::TimedOut,
+            "the second wake() added nothing while the first was pending"
+        );
+        // Taken, so the next wake() counts again.
+        waker.wake();
+        assert_eq!(links.wait(Some(Instant::now())).unwrap(), Wakeup::Woken);
+    }
+
+    #[test]
+    fn split_links_send_on_one_cable_and_receive_on_the_other() {
+        let (a_out, mut b_in) = pair();
+        let (mut b_out, a_in) =
+            Cable::pair(MacAddr([2, 0, 0, 0, 0, 2]), MacAddr([2, 0, 0, 0, 0, 1]));
+        let mut links = Links::split(a_out, a_in).unwrap();
+        links.send(0, &[0xff; 60]).unwrap();
+        let mut buf = [0u8; 100];
+        let meta = b_in.recv(&mut buf, Some(Instant::now())).unwrap().unwrap();
+        assert_eq!(meta.len, 60);
+        assert!(links.send(1, &[0xff; 60]).is_err());
+
+        b_out.send(&[0x02; 60]).unwrap();
+        match links
+            .wait(Some(Instant::now() + Duration::from_secs(5)))
+            .unwrap()
+        {
+            Wakeup::Frame(got) => assert_eq!((got.port, got.frame.len()), (0, 60)),
+            other => panic!("expected a frame, got {other:?}"),
+        }
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(20);
+        assert_eq!(links.wait(Some(deadline)).unwrap(), Wakeup::TimedOut);
+        assert!(start.elapsed() >= Duration::from_millis(20));
+
+        // Unplugging the other end ends the receiving thread, with the
+        // error in the channel.
+        drop(b_out);
+        assert!(links.wait(None).is_err());
+    }
+
+    #[test]
+    fn the_one_device_links_have_no_waker() {
+        let (a, _b) = pair();
+        assert!(Links::one(a).waker().is_none());
     }
 }

@@ -1,0 +1,405 @@
+//! [`Stack`]: a [`NetStack`] with a thread that drives it, and what the
+//! blocking sockets share with that thread.
+//!
+//! ```text
+//!            ┌───────────── Mutex<NetStack> ─────────────┐
+//!  program ──┤ lock, call (send, recv, accept), unlock   │
+//!  threads   │ would block? wait on the Condvar          │
+//!            │ changed something? Waker::wake()  ──┐     │
+//!            └─────────────────────────────────────┼─────┘
+//!                                                  ▼
+//!  device ──► receive thread ──► channel ──► stack thread: wait(next timer)
+//!                                              lock: receive / poll
+//!                                              unlock: notify_all, send frames
+//! ```
+
+use std::hash::BuildHasher;
+use std::io;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use l2_link::device::{CableEnd, Device};
+use l2_link::sys::PacketSocket;
+use l2_link::wire::MacAddr;
+use l3_net::stack::driver::{Waker, Wakeup};
+use l3_net::stack::{Interface, InterfaceConfig, Links, SharedDevice};
+
+use super::config::StackConfig;
+use super::netstack::NetStack;
+use super::trace::TraceFormatter;
+use crate::tcp::IsnGenerator;
+
+/// At most this many frames are taken from the channel before the stack
+/// sends what they called for: answering a burst with one round of ACKs
+/// saves frames, and the bound keeps the answers from waiting long.
+const BATCH: usize = 64;
+
+/// Counters of the stack's thread, for tests and the curious.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuntimeStats {
+    /// Times the thread woke up (a frame, a wake-up, a timer).
+    pub wakeups: u64,
+    /// Frames received.
+    pub frames_in: u64,
+    /// Frames sent.
+    pub frames_out: u64,
+    /// Frames the device refused to send (lost, as on a wire; TCP sends
+    /// again).
+    pub send_errors: u64,
+}
+
+/// What the sockets and the stack's thread share, behind the mutex.
+#[derive(Debug)]
+pub(crate) struct Guarded {
+    /// The stack.
+    pub(crate) stack: NetStack,
+    /// The [`Stack`] is being dropped: the thread ends.
+    stopping: bool,
+    /// Why the thread ended, if the device failed.
+    failure: Option<(io::ErrorKind, String)>,
+    stats: RuntimeStats,
+}
+
+impl Guarded {
+    /// The device's failure, as an error for a socket call.
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match &self.failure {
+            None => Ok(()),
+            Some((kind, message)) => Err(io::Error::new(
+                *kind,
+                format!("the network stack stopped: {message}"),
+            )),
+        }
+    }
+}
+
+/// The mutex, the condition variable the sockets sleep on, and the waker
+/// that tells the stack's thread to look.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<Guarded>,
+    changed: Condvar,
+    waker: Waker,
+}
+
+// ANCHOR: stack
+/// Our TCP/IP stack, running: a [`NetStack`] and the thread that drives
+/// it. Cheap to clone (all clones are the same stack); the sockets hold a
+/// clone, so the stack runs until the last socket and the last clone are
+/// gone. See the [module documentation](super) for how it works.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    runtime: Arc<Runtime>,
+}
+
+#[derive(Debug)]
+struct Runtime {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+// ANCHOR_END: stack
+
+impl Stack {
+    /// Our stack in the lab, or on any interface: `addr`/`prefix_len` and
+    /// `mac` on `interface`, through a packet socket; the default
+    /// [`StackConfig`]. See [`Stack::open`].
+    pub fn open_lab(
+        interface: &str,
+        mac: MacAddr,
+        addr: Ipv4Addr,
+        prefix_len: u8,
+    ) -> io::Result<Stack> {
+        Stack::open(interface, mac, addr, prefix_len, StackConfig::default())
+    }
+
+    // ANCHOR: stack_open
+    /// Our stack on `interface` through a packet socket (needs
+    /// CAP_NET_RAW): a second machine on the same card, with its own `mac`
+    /// and `addr`. When `mac` is not the card's own, the card is made
+    /// promiscuous, so frames for our MAC reach us (raw's kernel sees them
+    /// as PACKET_OTHERHOST and drops them before IP: it never answers or
+    /// resets for us).
+    pub fn open(
+        interface: &str,
+        mac: MacAddr,
+        addr: Ipv4Addr,
+        prefix_len: u8,
+        config: StackConfig,
+    ) -> io::Result<Stack> {
+        let socket = PacketSocket::open(interface)?;
+        if mac != socket.mac() {
+            socket.set_promiscuous(true)?;
+        }
+        let interface = InterfaceConfig {
+            mac,
+            addr,
+            prefix_len,
+            mtu: socket.mtu(),
+        };
+        let device: Arc<dyn SharedDevice> = Arc::new(socket);
+        Stack::start(interface, Links::shared_quiet(vec![device])?, config)
+    }
+    // ANCHOR_END: stack_open
+
+    /// Our stack over two one-way devices: frames leave through `send`
+    /// and arrive through `receive` (whose MAC is ours). Two in-memory
+    /// [`l2_link::device::Cable`]s, one per direction, make a link between
+    /// two stacks in a test; [`Stack::cable_pair`] builds exactly that.
+    pub fn over_devices(
+        send: impl Device + Send + 'static,
+        receive: impl Device + Send + 'static,
+        addr: Ipv4Addr,
+        prefix_len: u8,
+        config: StackConfig,
+    ) -> io::Result<Stack> {
+        let interface = InterfaceConfig {
+            mac: receive.mac(),
+            addr,
+            prefix_len,
+            mtu: send.mtu().min(receive.mtu()),
+        };
+        Stack::start(interface, Links::split(send, receive)?, config)
+    }
+
+    /// Two stacks on one in-memory link (MTU 1500): `a` and `b` are each
+    /// one's MAC and address, both on the network `prefix_len` says.
+    pub fn cable_pair(
+        a: (MacAddr, Ipv4Addr),
+        b: (MacAddr, Ipv4Addr),
+        prefix_len: u8,
+        config: StackConfig,
+    ) -> io::Result<(Stack, Stack)> {
+        let (a_out, b_in): (CableEnd, CableEnd) = l2_link::device::Cable::pair(a.0, b.0);
+        let (b_out, a_in) = l2_link::device::Cable::pair(b.0, a.0);
+        let first = Stack::over_devices(a_out, a_in, a.1, prefix_len, config.clone())?;
+        let second = Stack::over_devices(b_out, b_in, b.1, prefix_len, config)?;
+        Ok((first, second))
+    }
+
+    /// Starts the stack's thread.
+    fn start(interface: InterfaceConfig, links: Links, config: StackConfig) -> io::Result<Stack> {
+        let waker = links
+            .waker()
+            .ok_or_else(|| io::Error::other("the stack's links cannot be woken"))?;
+        let addr = interface.addr;
+        let mut interface = Interface::new(interface);
+        // Numbers a peer must not predict, and that differ from run to run.
+        let random = std::collections::hash_map::RandomState::new();
+        interface.set_next_ident(random.hash_one("ip ident") as u16);
+        let trace = config.trace;
+        let stack = NetStack::new(
+            interface,
+            config,
+            IsnGenerator::with_random_key(Instant::now()),
+            random.hash_one("ports") as u16,
+        );
+        let shared = Arc::new(Shared {
+            state: Mutex::new(Guarded {
+                stack,
+                stopping: false,
+                failure: None,
+                stats: RuntimeStats::default(),
+            }),
+            changed: Condvar::new(),
+            waker,
+        });
+        let thread = std::thread::Builder::new()
+            .name(format!("stack {addr}"))
+            .spawn({
+                let shared = Arc::clone(&shared);
+                let trace = trace.map(TraceFormatter::new);
+                move || run(&shared, links, trace)
+            })?;
+        Ok(Stack {
+            runtime: Arc::new(Runtime {
+                shared,
+                thread: Some(thread),
+            }),
+        })
+    }
+
+    /// Our IPv4 address.
+    pub fn addr(&self) -> Ipv4Addr {
+        self.lock().stack.addr()
+    }
+
+    /// The MTU of our link.
+    pub fn mtu(&self) -> usize {
+        self.lock().stack.interface().mtu()
+    }
+
+    /// The thread's counters so far.
+    pub fn stats(&self) -> RuntimeStats {
+        self.lock().stats
+    }
+
+    /// Runs `f` on the stack, under its lock (to look at it, or to add a
+    /// route), then lets the stack's thread act on any change.
+    pub fn with<T>(&self, f: impl FnOnce(&mut NetStack) -> T) -> T {
+        let result = f(&mut self.lock().stack);
+        self.wake();
+        result
+    }
+
+    /// Locks what the sockets share with the stack's thread. A thread that
+    /// panicked while holding the lock leaves the stack as consistent as
+    /// any call does, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Guarded> {
+        self.runtime
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the stack's thread to look: a socket wrote, read or closed.
+    pub(crate) fn wake(&self) {
+        self.runtime.shared.waker.wake();
+    }
+
+    /// Wakes every socket waiting on the condition variable (one socket's
+    /// call changed what another may be waiting for).
+    pub(crate) fn notify(&self) {
+        self.runtime.shared.changed.notify_all();
+    }
+
+    // ANCHOR: block_on
+    /// The heart of every blocking call: try `attempt` under the lock;
+    /// while it says [`io::ErrorKind::WouldBlock`], sleep on the condition
+    /// variable until the stack's thread has news, and try again. Past
+    /// `deadline`, give up with `timeout` as the error kind. Whatever the
+    /// attempt did, the stack's thread is woken to act on it (send the data
+    /// written, the window update after a read, the FIN).
+    pub(crate) fn block_on<T>(
+        &self,
+        deadline: Option<Instant>,
+        timeout: io::ErrorKind,
+        mut attempt: impl FnMut(&mut NetStack) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let shared = &self.runtime.shared;
+        let mut state = self.lock();
+        loop {
+            state.check()?;
+            match attempt(&mut state.stack) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                result => {
+                    drop(state);
+                    self.wake();
+                    return result;
+                }
+            }
+            state = match deadline {
+                None => shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(io::Error::from(timeout));
+                    }
+                    shared
+                        .changed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+    // ANCHOR_END: block_on
+}
+
+impl Drop for Runtime {
+    /// The last clone is gone: stop the thread and wait for it.
+    fn drop(&mut self) {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stopping = true;
+        self.shared.waker.wake();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+// ANCHOR: runtime_loop
+/// The stack's thread: sleep until a frame, a wake-up or the next timer;
+/// then, under the lock, hand the stack what came and let it run its
+/// timers; then, without the lock, wake the sockets and put the frames on
+/// the wire. With nothing to do, `poll_at` is `None` and the thread sleeps
+/// until something arrives — no periodic wake-ups at all.
+fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let mut woke = links.wait(deadline);
+        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.stats.wakeups += 1;
+        let mut taken = 0;
+        loop {
+            match woke {
+                Ok(Wakeup::Frame(received)) => {
+                    state.stats.frames_in += 1;
+                    let packet_type = received.packet_type;
+                    state
+                        .stack
+                        .receive(Instant::now(), &received.frame, packet_type);
+                }
+                Ok(Wakeup::Woken | Wakeup::TimedOut) => {}
+                Err(error) => state.failure = Some((error.kind(), error.to_string())),
+            }
+            taken += 1;
+            if taken == BATCH || state.failure.is_some() {
+                break;
+            }
+            // More waiting already? Take it before answering.
+            woke = match links.wait(Some(Instant::now())) {
+                Ok(Wakeup::TimedOut) => break,
+                other => other,
+            };
+        }
+        state.stack.poll(Instant::now());
+        let frames = state.stack.drain_transmit();
+        // The interface's log (ARP, ICMP) is not shown; drained so it
+        // does not grow.
+        state.stack.drain_events();
+        let mut records = state.stack.drain_trace();
+        deadline = state.stack.poll_at();
+        state.stats.frames_out += frames.len() as u64;
+        let stop = state.stopping || state.failure.is_some();
+        drop(state);
+        shared.changed.notify_all();
+
+        let mut send_errors = 0;
+        for frame in &frames {
+            if links.send(0, frame).is_err() {
+                send_errors += 1;
+            }
+        }
+        if send_errors > 0 {
+            shared
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .stats
+                .send_errors += send_errors;
+        }
+        if let Some(formatter) = &mut trace {
+            records.sort_by_key(|record| record.event.at());
+            let mut lines = String::new();
+            for record in &records {
+                lines.push_str(&formatter.format(record));
+                lines.push('\n');
+            }
+            eprint!("{lines}");
+        }
+        if stop {
+            return;
+        }
+    }
+}
+// ANCHOR_END: runtime_loop
