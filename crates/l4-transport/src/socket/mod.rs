@@ -91,9 +91,11 @@
 //!   socket ([`Stack::open_lab`]) or in-memory cables
 //!   ([`Stack::cable_pair`]);
 //! - [`TcpStream`], [`TcpListener`], [`UdpSocket`] — the blocking API;
-//! - [`TraceFormatter`] — `--trace`: one line per segment, like tcpdump.
+//! - [`TraceFormatter`] — `--trace`: one line per segment, like tcpdump;
+//! - [`exercise`] — how the exercises open a stack in the lab.
 
 mod config;
+pub mod exercise;
 mod netstack;
 mod runtime;
 mod tcp;

@@ -372,6 +372,17 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
         state.stats.frames_out += frames.len() as u64;
         let stop = state.stopping || state.failure.is_some();
         drop(state);
+        // The trace first, so that its lines come before anything a woken
+        // program prints about the same events.
+        if let Some(formatter) = &mut trace {
+            records.sort_by_key(|record| record.event.at());
+            let mut lines = String::new();
+            for record in &records {
+                lines.push_str(&formatter.format(record));
+                lines.push('\n');
+            }
+            eprint!("{lines}");
+        }
         shared.changed.notify_all();
 
         let mut send_errors = 0;
@@ -387,15 +398,6 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
                 .unwrap_or_else(PoisonError::into_inner)
                 .stats
                 .send_errors += send_errors;
-        }
-        if let Some(formatter) = &mut trace {
-            records.sort_by_key(|record| record.event.at());
-            let mut lines = String::new();
-            for record in &records {
-                lines.push_str(&formatter.format(record));
-                lines.push('\n');
-            }
-            eprint!("{lines}");
         }
         if stop {
             return;
