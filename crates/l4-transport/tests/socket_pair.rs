@@ -334,6 +334,30 @@ fn a_closed_tcp_port_answers_with_rst_and_connect_says_refused() {
 }
 
 #[test]
+fn connecting_to_an_address_nobody_owns_says_host_unreachable_once_arp_gives_up() {
+    within_patience(|| {
+        let net = pair(StackConfig::default());
+        let started = Instant::now();
+        let nobody = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 99), 7);
+        let error = TcpStream::connect(&net.a, nobody).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::HostUnreachable, "{error}");
+        // Three ARP requests, a second apart (layer 3's ARP cache), and
+        // not the minutes of SYN retries a silent host would cost.
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        // The stack forgets the connection at its next round of work.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while net.a.with(|net| net.connections().count()) > 0 {
+            assert!(Instant::now() < deadline, "the failed connection stays");
+            thread::sleep(Duration::from_millis(5));
+        }
+    });
+}
+
+#[test]
 fn dropping_a_stream_waits_until_the_fin_is_acknowledged_even_on_a_lossy_wire() {
     within_patience(|| {
         let mut config = StackConfig::default();

@@ -69,6 +69,8 @@ pub struct NetStack {
     listeners: BTreeMap<ListenerHandle, ListenEntry>,
     udp: BTreeMap<UdpHandle, UdpEntry>,
     trace: Vec<TraceRecord>,
+    /// The interface's log, read by the stack on its way to the caller.
+    events: Vec<Event>,
 }
 
 impl NetStack {
@@ -94,6 +96,7 @@ impl NetStack {
             listeners: BTreeMap::new(),
             udp: BTreeMap::new(),
             trace: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -139,6 +142,7 @@ impl NetStack {
             }
         }
         self.flush(now);
+        self.read_interface_events(now);
     }
     // ANCHOR_END: netstack_receive
 
@@ -149,6 +153,7 @@ impl NetStack {
     /// update after a read).
     pub fn poll(&mut self, now: Instant) {
         self.interface.poll(now);
+        self.read_interface_events(now);
         self.flush(now);
     }
 
@@ -175,7 +180,20 @@ impl NetStack {
     /// The interface's log since the last call (ARP, ICMP, fragments).
     /// Drain it now and then: it is not bounded otherwise.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        self.interface.drain_events()
+        self.read_interface_events(Instant::now());
+        std::mem::take(&mut self.events)
+    }
+
+    /// Takes the interface's new events, and acts on the one layer 4
+    /// cares about: ARP gave up on a neighbour, so connections through it
+    /// learn that their peer is unreachable.
+    fn read_interface_events(&mut self, now: Instant) {
+        for event in self.interface.drain_events() {
+            if let Event::ArpFailed { ip, .. } = event {
+                self.tcp_neighbour_unreachable(now, ip);
+            }
+            self.events.push(event);
+        }
     }
 
     /// The TCP trace since the last call (empty unless

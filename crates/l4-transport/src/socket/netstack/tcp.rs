@@ -269,6 +269,27 @@ impl NetStack {
     }
     // ANCHOR_END: emit_segment
 
+    /// ARP gave up on `neighbour`: every connection whose packets go
+    /// through it keeps "host unreachable" as its soft error, and one
+    /// still opening fails with it at once (RFC 1122 §4.2.3.9 lets an
+    /// opening connection give up on such news; Linux does, after its
+    /// three ARP requests).
+    pub(super) fn tcp_neighbour_unreachable(&mut self, now: Instant, neighbour: Ipv4Addr) {
+        let routes = self.interface.routes();
+        for entry in self.connections.values_mut() {
+            let peer = *entry.conn.remote().ip();
+            let next_hop = routes.lookup(peer).map(|route| route.next_hop(peer));
+            if next_hop != Some(neighbour) || entry.conn.is_closed() {
+                continue;
+            }
+            entry.soft_error = Some(SendError::HostUnreachable(neighbour));
+            if entry.conn.state() == State::SynSent {
+                entry.conn.abort(now);
+                entry.hard_error = Some(io::ErrorKind::HostUnreachable);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------
     // The program's calls
     // ---------------------------------------------------------------
