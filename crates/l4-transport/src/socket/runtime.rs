@@ -31,9 +31,11 @@ use super::netstack::NetStack;
 use super::trace::TraceFormatter;
 use crate::tcp::IsnGenerator;
 
-/// At most this many frames are taken from the channel before the stack
-/// sends what they called for: answering a burst with one round of ACKs
-/// saves frames, and the bound keeps the answers from waiting long.
+/// At most this many messages are taken from the channel in one round
+/// before the stack's thread sends what they called for and wakes the
+/// sockets: a burst of frames then costs one lock and one round of
+/// wake-ups, not one per frame, and the bound keeps the answers from
+/// waiting long.
 const BATCH: usize = 64;
 
 /// Counters of the stack's thread, for tests and the curious.
