@@ -111,7 +111,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let pace = Duration::from_secs_f64(1.0 / f64::from(args.max_rate));
     let wait = Duration::from_secs_f64(args.timeout);
-    let states = scan.run(&ports, args.max_retries + 1, pace, wait)?;
+    let states = scan.run(ports, args.max_retries + 1, pace, wait)?;
     print_report(target, &states);
     println!(
         "Done: {} ports in {:.2} s, {} SYNs sent",
@@ -405,8 +405,8 @@ struct PortList(Vec<u16>);
 
 impl PortList {
     /// The ports, ascending, each once.
-    fn ports(&self) -> Vec<u16> {
-        self.0.clone()
+    fn ports(&self) -> &[u16] {
+        &self.0
     }
 }
 
