@@ -177,10 +177,10 @@ impl NetStack {
         self.interface.drain_transmit()
     }
 
-    /// The interface's log since the last call (ARP, ICMP, fragments).
-    /// Drain it now and then: it is not bounded otherwise.
+    /// The interface's log (ARP, ICMP, fragments) up to the last
+    /// [`receive`](Self::receive) or [`poll`](Self::poll). Drain it now
+    /// and then: it is not bounded otherwise.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        self.read_interface_events(Instant::now());
         std::mem::take(&mut self.events)
     }
 
