@@ -28,7 +28,7 @@ use l3_net::stack::{Interface, InterfaceConfig, Links, SharedDevice};
 
 use super::config::StackConfig;
 use super::netstack::NetStack;
-use super::trace::TraceFormatter;
+use super::trace::{TraceFormatter, TraceRecord};
 use crate::tcp::IsnGenerator;
 
 /// At most this many messages are taken from the channel in one round
@@ -338,72 +338,86 @@ impl Drop for Runtime {
 fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
     let mut deadline: Option<Instant> = None;
     loop {
-        let mut woke = links.wait(deadline);
+        let woke = links.wait(deadline);
         let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.stats.wakeups += 1;
-        let mut taken = 0;
-        loop {
-            match woke {
-                Ok(Wakeup::Frame(received)) => {
-                    state.stats.frames_in += 1;
-                    let packet_type = received.packet_type;
-                    state
-                        .stack
-                        .receive(Instant::now(), &received.frame, packet_type);
-                }
-                Ok(Wakeup::Woken | Wakeup::TimedOut) => {}
-                Err(error) => state.failure = Some((error.kind(), error.to_string())),
-            }
-            taken += 1;
-            if taken == BATCH || state.failure.is_some() {
-                break;
-            }
-            // More waiting already? Take it before answering.
-            woke = match links.wait(Some(Instant::now())) {
-                Ok(Wakeup::TimedOut) => break,
-                other => other,
-            };
-        }
+        take_batch(&mut state, &mut links, woke);
         state.stack.poll(Instant::now());
         let frames = state.stack.drain_transmit();
-        // The interface's log (ARP, ICMP) is not shown; drained so it
-        // does not grow.
+        // The interface's log (ARP, ICMP) is not shown; drained so that
+        // it does not grow.
         state.stack.drain_events();
-        let mut records = state.stack.drain_trace();
+        let records = state.stack.drain_trace();
         deadline = state.stack.poll_at();
         state.stats.frames_out += frames.len() as u64;
         let stop = state.stopping || state.failure.is_some();
         drop(state);
+
         // The trace first, so that its lines come before anything a woken
         // program prints about the same events.
         if let Some(formatter) = &mut trace {
-            records.sort_by_key(|record| record.event.at());
-            let mut lines = String::new();
-            for record in &records {
-                lines.push_str(&formatter.format(record));
-                lines.push('\n');
-            }
-            eprint!("{lines}");
+            print_trace(formatter, records);
         }
         shared.changed.notify_all();
-
-        let mut send_errors = 0;
-        for frame in &frames {
-            if links.send(0, frame).is_err() {
-                send_errors += 1;
-            }
-        }
-        if send_errors > 0 {
-            shared
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .stats
-                .send_errors += send_errors;
-        }
+        send_frames(shared, &mut links, &frames);
         if stop {
             return;
         }
     }
 }
 // ANCHOR_END: runtime_loop
+
+/// Hands the stack what woke its thread, and whatever else already waits
+/// in the channel, up to [`BATCH`] messages.
+fn take_batch(state: &mut Guarded, links: &mut Links, first: io::Result<Wakeup>) {
+    let mut woke = first;
+    for taken in 1.. {
+        match woke {
+            Ok(Wakeup::Frame(received)) => {
+                state.stats.frames_in += 1;
+                state
+                    .stack
+                    .receive(Instant::now(), &received.frame, received.packet_type);
+            }
+            Ok(Wakeup::Woken | Wakeup::TimedOut) => {}
+            Err(error) => state.failure = Some((error.kind(), error.to_string())),
+        }
+        if taken == BATCH || state.failure.is_some() {
+            return;
+        }
+        woke = match links.wait(Some(Instant::now())) {
+            Ok(Wakeup::TimedOut) => return, // nothing more waiting
+            other => other,
+        };
+    }
+}
+
+/// Prints trace lines on stderr, in the order things happened.
+fn print_trace(formatter: &mut TraceFormatter, mut records: Vec<TraceRecord>) {
+    records.sort_by_key(|record| record.event.at());
+    let mut lines = String::new();
+    for record in &records {
+        lines.push_str(&formatter.format(record));
+        lines.push('\n');
+    }
+    eprint!("{lines}");
+}
+
+/// Puts `frames` on the wire. A frame the device refuses is lost, as on a
+/// real wire (TCP sends it again), and counted.
+fn send_frames(shared: &Shared, links: &mut Links, frames: &[Vec<u8>]) {
+    let mut refused = 0;
+    for frame in frames {
+        if links.send(0, frame).is_err() {
+            refused += 1;
+        }
+    }
+    if refused > 0 {
+        shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stats
+            .send_errors += refused;
+    }
+}
