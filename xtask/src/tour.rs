@@ -28,6 +28,7 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
         build_examples(&root, "l2-link", ["sniff", "send-frame", "arping"])?;
     let [ping, traceroute, host, router] =
         build_examples(&root, "l3-net", ["ping", "traceroute", "host", "router"])?;
+    let [syn_scan, tcp_client] = build_examples(&root, "l4-transport", ["syn-scan", "tcp-client"])?;
 
     banner("Starting a fresh lab");
     let lab = match Lab::start() {
@@ -147,6 +148,33 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
         &["-c", "2", "-i", "0.2", "198.18.0.1"],
     )?;
     finish(router_run, "router", Host::Raw)?;
+
+    step(
+        "Layer 4: a SYN scan of alpha",
+        "book: Layer 4 › A SYN scanner, book/src/layer4/syn-scan.md",
+        &[
+            "A SYN to each port, through raw's kernel: a SYN-ACK means open, a RST closed.",
+            "alpha runs its echo service on port 7; the other ports answer RST.",
+        ],
+    );
+    run_on(&lab, Host::Raw, &syn_scan, &["-p", "1-100"])?;
+
+    step(
+        "Layer 4: our TCP talks to alpha's kernel",
+        "book: Layer 4 › The handshake, segment by segment, book/src/layer4/handshake.md",
+        &[
+            "Our own TCP, over our own IPv4 and Ethernet, connects to alpha's echo service:",
+            "the three-way handshake, the data and its echo, and the two FINs, one line per",
+            "segment (--trace). Every byte of every segment was built by rawstack.",
+        ],
+    );
+    run_with_input(
+        &lab,
+        Host::Raw,
+        &tcp_client,
+        &["--trace"],
+        b"hello, alpha, from our own TCP\n",
+    )?;
 
     drop(lab);
     banner("Tour finished");
@@ -296,6 +324,33 @@ fn finish(mut child: Child, what: &str, host: Host) -> crate::Result<()> {
 fn run_on(lab: &Lab, host: Host, program: &Path, args: &[&str]) -> crate::Result<()> {
     show_command(Some(host), program, args);
     let status = lab.command(host, program).args(args).status()?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", program.display()).into());
+    }
+    Ok(())
+}
+
+/// Runs `program` on `host` with `input` on its standard input.
+fn run_with_input(
+    lab: &Lab,
+    host: Host,
+    program: &Path,
+    args: &[&str],
+    input: &[u8],
+) -> crate::Result<()> {
+    use std::io::Write;
+    show_command(Some(host), program, args);
+    let mut child = lab
+        .command(host, program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("stdin not piped")?
+        .write_all(input)?;
+    let status = child.wait()?;
     if !status.success() {
         return Err(format!("{} failed: {status}", program.display()).into());
     }
