@@ -1404,10 +1404,20 @@ fn the_peers_window_is_never_exceeded_and_a_zero_window_waits() {
     assert_eq!(t.conn().poll_at(), None, "nothing outstanding, no timer");
     t.advance(30_000);
     t.expect_nothing();
-    // The window opens: send up to it, no further.
+    // The window opens to 3000; after 30 s idle cwnd is back to the
+    // restart window (RFC 5681 §4.1): 4 segments of 500 (§3.1's initial
+    // window for an MSS under 1095), the rest after their ACK.
     t.recv(seg(PEER_ISS + 1).ack(ISS + 1501).win(3000));
     edge = ISS + 1501 + 3000;
-    for _ in 0..6 {
+    for _ in 0..4 {
+        got.push(t.expect(|s| {
+            within(s, edge);
+            assert_eq!(s.data.len(), 500);
+        }));
+    }
+    t.expect_nothing();
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 2501).win(2000));
+    for _ in 0..2 {
         got.push(t.expect(|s| {
             within(s, edge);
             assert_eq!(s.data.len(), 500);
@@ -1501,14 +1511,15 @@ fn an_older_segment_cannot_undo_a_newer_window() {
     t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
     assert_eq!(t.conn().send_window(), 0);
     // … and the earlier one, sent when the window was still open, must
-    // not reopen it (SND.WL1 > SEG.SEQ).
+    // not reopen it (SND.WL1 > SEG.SEQ). It fills the gap before the
+    // held "later": both are acknowledged.
     t.recv(seg(PEER_ISS + 1).ack(ISS + 1).data(b"earlier...").win(5000));
-    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 11)));
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 16)));
     assert_eq!(t.conn().send_window(), 0);
     t.send(b"held back");
     t.expect_nothing();
-    // A newer segment does update it (same SEG.SEQ as WL1, SEG.ACK not older).
-    t.recv(seg(PEER_ISS + 11).ack(ISS + 1).win(700));
+    // A newer segment does update it (SEG.SEQ beyond WL1).
+    t.recv(seg(PEER_ISS + 16).ack(ISS + 1).win(700));
     assert_eq!(t.conn().send_window(), 700);
     t.expect(|s| assert_eq!(s.data, b"held back"));
 }
@@ -1584,25 +1595,39 @@ fn our_receive_window_is_our_free_buffer_and_never_shrinks() {
 }
 
 #[test]
-fn out_of_order_segments_are_dropped_and_what_we_have_is_acked() {
+fn out_of_order_segments_are_held_and_reassembled() {
+    // RFC 5681 §4.2: an out-of-order segment is acknowledged at once (a
+    // duplicate ACK of RCV.NXT), and held until the gap fills.
     let (mut t, _) = client_in(State::Established);
+    t.recv(seg(PEER_ISS + 201).ack(ISS + 1).data(&[3; 100]));
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
     t.recv(seg(PEER_ISS + 101).ack(ISS + 1).data(&[2; 100]));
     t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
-    assert_eq!(t.conn().recv_queue(), 0);
+    assert_eq!(t.conn().recv_queue(), 0, "nothing readable before the gap");
+    assert_eq!(t.conn().reassembly_queue(), 200);
+    // A duplicate of held data changes nothing.
+    t.recv(seg(PEER_ISS + 151).ack(ISS + 1).data(&[2; 50]));
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
+    assert_eq!(t.conn().reassembly_queue(), 200);
+    // The gap fills: everything is acknowledged at once.
     t.recv(seg(PEER_ISS + 1).ack(ISS + 1).data(&[1; 100]));
-    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 101)));
-    t.recv(seg(PEER_ISS + 101).ack(ISS + 1).data(&[2; 100]));
-    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 201)));
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 301)));
+    assert_eq!(t.conn().reassembly_queue(), 0);
     let got = t.read_all();
-    assert_eq!(got, [[1u8; 100], [2u8; 100]].concat());
+    assert_eq!(got, [[1u8; 100], [2u8; 100], [3u8; 100]].concat());
 }
 
 #[test]
-fn a_fin_after_a_gap_is_not_taken() {
+fn a_fin_held_out_of_order_is_taken_when_the_gap_fills() {
     let (mut t, _) = client_in(State::Established);
     t.recv(seg(PEER_ISS + 11).ack(ISS + 1).data(b"tail").fin());
     t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
     assert_eq!(t.state(), State::Established);
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 1).data(b"0123456789"));
+    // 10 + 4 bytes and the FIN.
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 16)));
+    assert_eq!(t.state(), State::CloseWait);
+    assert_eq!(t.read_all(), b"0123456789tail");
 }
 
 #[test]
@@ -1622,6 +1647,8 @@ fn the_trace_records_segments_both_ways() {
             "in  [S.] seq 5000 ack 1001 win 65535 <mss 1460> len 0",
             "rtt 0ns: srtt 0ns rttvar 0ns rto 1s",
             "state SYN-SENT → ESTABLISHED",
+            "cwnd 4380 ssthresh ∞ (initial window)",
+            "window advertised 5001+65535",
             "out [.] seq 1001 ack 5001 win 65535 len 0",
         ]
     );

@@ -113,6 +113,16 @@ impl TraceFormatter {
                 "{local} <> {remote}: retransmission timeout #{expiries}, rto now {rto:.1?}"
             ),
             TraceEvent::Failed { error, .. } => write!(line, "{local} <> {remote}: {error}"),
+            // Congestion control, SACK and windows: the connection's own
+            // words (RFC 5681, RFC 2018, RFC 7323).
+            TraceEvent::Congestion { .. }
+            | TraceEvent::DuplicateAck { .. }
+            | TraceEvent::FastRetransmit { .. }
+            | TraceEvent::SackReceived { .. }
+            | TraceEvent::WindowAdvertised { .. }
+            | TraceEvent::PeerWindow { .. } => {
+                write!(line, "{local} <> {remote}: {}", record.event)
+            }
             TraceEvent::Overflowed { lost } => write!(line, "{lost} trace events lost"),
         };
         line

@@ -17,7 +17,10 @@
 //! - [`IsnGenerator`] — initial sequence numbers per RFC 6528;
 //! - [`RttEstimator`], [`RetransmitTimer`] — the retransmission timeout of
 //!   RFC 6298, with exponential backoff and Karn's rule;
-//! - [`SendBuffer`], [`RecvBuffer`] — the bounded byte queues;
+//! - [`SendBuffer`], [`RecvBuffer`] — the bounded byte queues, and
+//!   [`Reassembly`], the out-of-order data beside the second;
+//! - [`CongestionControl`] — slow start, congestion avoidance, fast
+//!   retransmit and NewReno fast recovery (RFC 5681, RFC 6582);
 //! - [`TraceEvent`] — what a connection did, for `tcp-client --trace`.
 //!
 //! This is part 1: correct, not yet fast. Part 2 adds, at the seams marked
@@ -29,10 +32,12 @@
 
 mod buffer;
 mod config;
+mod congestion;
 mod connection;
 mod error;
 mod isn;
 mod listener;
+mod reassembly;
 mod rto;
 mod segment;
 mod state;
@@ -40,16 +45,20 @@ mod trace;
 
 pub use buffer::{RecvBuffer, SendBuffer};
 pub use config::{DEFAULT_MSS, MIN_MSS, TcpConfig};
+pub use congestion::{
+    CongestionControl, DUPLICATE_ACK_THRESHOLD, DuplicateAckAction, NewAckAction, initial_window,
+};
 pub use connection::{Connection, acceptable};
 pub use error::ConnectionError;
 pub use isn::IsnGenerator;
 pub use listener::{ListenOutcome, Listener, MAX_PENDING_RESETS};
+pub use reassembly::Reassembly;
 pub use rto::{
     CLOCK_GRANULARITY, RTO_AFTER_SYN_TIMEOUT, RetransmitTimer, RtoBounds, RttEstimator, RttSnapshot,
 };
 pub use segment::{OutOptions, OutSegment, SegmentSummary, reset_for};
 pub use state::State;
-pub use trace::{MAX_UNDRAINED_EVENTS, TraceEvent};
+pub use trace::{CongestionCause, MAX_UNDRAINED_EVENTS, TraceEvent};
 
 /// One end of a connection: an IPv4 address and a port.
 pub type Endpoint = std::net::SocketAddrV4;

@@ -11,6 +11,52 @@ use std::time::{Duration, Instant};
 use super::error::ConnectionError;
 use super::segment::SegmentSummary;
 use super::state::State;
+use crate::wire::TcpSeqNumber;
+
+/// Why the congestion window or the slow-start threshold changed (RFC 5681,
+/// RFC 6582), for [`TraceEvent::Congestion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CongestionCause {
+    /// The connection started: the initial window (RFC 5681 §3.1).
+    Initial,
+    /// An ACK of new data grew cwnd by up to one MSS (slow start, §3.1).
+    SlowStart,
+    /// An ACK grew cwnd by about MSS·MSS/cwnd (congestion avoidance, §3.1).
+    CongestionAvoidance,
+    /// Three duplicate ACKs: ssthresh halved, fast recovery entered
+    /// (RFC 5681 §3.2, RFC 6582 §3.2 step 2).
+    FastRetransmit,
+    /// Another duplicate ACK inflated cwnd during fast recovery (§3.2 step 4).
+    RecoveryInflate,
+    /// A partial ACK during fast recovery deflated cwnd (RFC 6582 §3.2
+    /// step 5).
+    PartialAck,
+    /// A full ACK ended fast recovery: cwnd = ssthresh (RFC 6582 §3.2
+    /// step 3).
+    RecoveryExit,
+    /// The retransmission timer fired: cwnd = one MSS, the loss window
+    /// (RFC 5681 §3.1, equation 4).
+    LossWindow,
+    /// The connection was idle for an RTO: cwnd back to the restart window
+    /// (RFC 5681 §4.1).
+    IdleRestart,
+}
+
+impl fmt::Display for CongestionCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CongestionCause::Initial => "initial window",
+            CongestionCause::SlowStart => "slow start",
+            CongestionCause::CongestionAvoidance => "congestion avoidance",
+            CongestionCause::FastRetransmit => "fast retransmit",
+            CongestionCause::RecoveryInflate => "fast recovery (inflate)",
+            CongestionCause::PartialAck => "partial ACK",
+            CongestionCause::RecoveryExit => "fast recovery over",
+            CongestionCause::LossWindow => "loss window",
+            CongestionCause::IdleRestart => "restart after idle",
+        })
+    }
+}
 
 /// Undrained events kept at most; beyond, events are counted, not kept,
 /// so a forgotten trace cannot eat all memory.
@@ -75,6 +121,69 @@ pub enum TraceEvent {
         /// The RTO after the backoff.
         rto: Duration,
     },
+    /// The congestion window or the slow-start threshold changed
+    /// (RFC 5681): the second axis of a time–sequence plot.
+    Congestion {
+        /// When.
+        at: Instant,
+        /// The congestion window, in bytes.
+        cwnd: usize,
+        /// The slow-start threshold, in bytes (`usize::MAX` until the
+        /// first loss: "arbitrarily high", RFC 5681 §3.1).
+        ssthresh: usize,
+        /// Why.
+        cause: CongestionCause,
+    },
+    /// A duplicate ACK arrived (RFC 5681 §2: no data, no window change,
+    /// SEG.ACK = SND.UNA with data outstanding).
+    DuplicateAck {
+        /// When.
+        at: Instant,
+        /// The acknowledgment number repeated.
+        ack: TcpSeqNumber,
+        /// Duplicates in a row (3 triggers fast retransmit).
+        count: u32,
+    },
+    /// Fast retransmit (RFC 5681 §3.2, RFC 6582): the segment at `seq`
+    /// goes again without waiting for the timer; the
+    /// [`TraceEvent::Sent`] that carries it is marked as a retransmission.
+    FastRetransmit {
+        /// When.
+        at: Instant,
+        /// The first byte resent (SND.UNA, or a hole SACK showed).
+        seq: TcpSeqNumber,
+        /// The "recover" point of RFC 6582: recovery ends when this is
+        /// acknowledged.
+        recover: TcpSeqNumber,
+    },
+    /// SACK blocks arrived on an ACK (RFC 2018): ranges the peer holds
+    /// beyond the cumulative ACK, `[left, right)`.
+    SackReceived {
+        /// When.
+        at: Instant,
+        /// The blocks, as sent (most recent first).
+        blocks: Vec<(TcpSeqNumber, TcpSeqNumber)>,
+    },
+    /// The window we advertise changed: the peer may send up to
+    /// `ack + window` (RFC 9293 §3.8.6, scaled bytes, not the 16-bit field).
+    WindowAdvertised {
+        /// When.
+        at: Instant,
+        /// RCV.NXT, the left edge.
+        ack: TcpSeqNumber,
+        /// RCV.WND in bytes.
+        window: usize,
+    },
+    /// The peer's window as we now know it (SND.UNA, SND.WND in bytes,
+    /// scaling applied): a plot's "receive window" line is `una + window`.
+    PeerWindow {
+        /// When.
+        at: Instant,
+        /// SND.UNA.
+        una: TcpSeqNumber,
+        /// SND.WND in bytes.
+        window: usize,
+    },
     /// The connection failed.
     Failed {
         /// When.
@@ -99,6 +208,12 @@ impl TraceEvent {
             | TraceEvent::StateChanged { at, .. }
             | TraceEvent::RttSample { at, .. }
             | TraceEvent::RetransmitTimeout { at, .. }
+            | TraceEvent::Congestion { at, .. }
+            | TraceEvent::DuplicateAck { at, .. }
+            | TraceEvent::FastRetransmit { at, .. }
+            | TraceEvent::SackReceived { at, .. }
+            | TraceEvent::WindowAdvertised { at, .. }
+            | TraceEvent::PeerWindow { at, .. }
             | TraceEvent::Failed { at, .. } => Some(*at),
             TraceEvent::Overflowed { .. } => None,
         }
@@ -137,6 +252,39 @@ impl fmt::Display for TraceEvent {
             ),
             TraceEvent::RetransmitTimeout { expiries, rto, .. } => {
                 write!(f, "timeout #{expiries}: retransmitting, rto now {rto:?}")
+            }
+            TraceEvent::Congestion {
+                cwnd,
+                ssthresh,
+                cause,
+                ..
+            } => {
+                write!(f, "cwnd {cwnd} ssthresh ")?;
+                if *ssthresh == usize::MAX {
+                    f.write_str("∞")?;
+                } else {
+                    write!(f, "{ssthresh}")?;
+                }
+                write!(f, " ({cause})")
+            }
+            TraceEvent::DuplicateAck { ack, count, .. } => {
+                write!(f, "duplicate ACK #{count} of {ack}")
+            }
+            TraceEvent::FastRetransmit { seq, recover, .. } => {
+                write!(f, "fast retransmit from {seq}, recover {recover}")
+            }
+            TraceEvent::SackReceived { blocks, .. } => {
+                f.write_str("SACK")?;
+                for (left, right) in blocks {
+                    write!(f, " {left}-{right}")?;
+                }
+                Ok(())
+            }
+            TraceEvent::WindowAdvertised { ack, window, .. } => {
+                write!(f, "window advertised {ack}+{window}")
+            }
+            TraceEvent::PeerWindow { una, window, .. } => {
+                write!(f, "peer window {una}+{window}")
             }
             TraceEvent::Failed { error, .. } => write!(f, "failed: {error}"),
             TraceEvent::Overflowed { lost } => {

@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
+use super::super::congestion::{DuplicateAckAction, NewAckAction};
 use super::super::error::ConnectionError;
 use super::super::segment::{SegmentSummary, reset_for};
 use super::super::state::State;
-use super::super::trace::TraceEvent;
+use super::super::trace::{CongestionCause, TraceEvent};
 use super::{Connection, Opened, RttProbe};
 use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
 
@@ -258,8 +259,15 @@ impl Connection {
             self.drop_segment(now, "ACK of data never sent (answered with ACK)");
             return false;
         }
-        if ack > self.snd.una {
+        if self.is_duplicate_ack(segment) {
+            self.duplicate_ack(now);
+        } else if ack > self.snd.una {
+            // Data bytes newly acknowledged (our SYN's number is not data).
+            let acked = (ack - self.snd.una) - usize::from(self.snd.una == self.snd.iss);
             self.acknowledge(now, ack);
+            if acked > 0 {
+                self.new_data_acked(now, acked, ack);
+            }
         }
         // SND.UNA =< SEG.ACK =< SND.NXT: the window it carries is news
         // unless an older segment (by SEG.SEQ, then SEG.ACK) than the one
@@ -273,6 +281,15 @@ impl Connection {
             self.snd.wl1 = segment.seq_number;
             self.snd.wl2 = ack;
         }
+        let peer_window = (self.snd.una, self.snd.wnd);
+        if self.traced_peer_window != Some(peer_window) {
+            self.traced_peer_window = Some(peer_window);
+            self.trace.record(|| TraceEvent::PeerWindow {
+                at: now,
+                una: peer_window.0,
+                window: peer_window.1,
+            });
+        }
         // Then what the acknowledgment of our FIN does in each closing state.
         match self.state {
             State::FinWait1 if self.fin_acked() => self.set_state(now, State::FinWait2),
@@ -284,6 +301,61 @@ impl Connection {
             _ => {}
         }
         true
+    }
+
+    /// RFC 5681 §2's duplicate ACK: it acknowledges nothing new while data
+    /// is outstanding, carries no data, no SYN or FIN, and does not change
+    /// the window (a window update is not a sign of loss).
+    fn is_duplicate_ack(&self, segment: &TcpRepr<'_>) -> bool {
+        self.state.is_synchronized()
+            && segment.ack_number == self.snd.una
+            && self.snd.max > self.snd.una
+            && segment.payload.is_empty()
+            && !segment.flags.contains(TcpFlags::SYN)
+            && !segment.flags.contains(TcpFlags::FIN)
+            && usize::from(segment.window_len) == self.snd.wnd
+    }
+
+    /// A duplicate ACK: count it; the third starts fast retransmit and
+    /// fast recovery (RFC 5681 §3.2, RFC 6582 §3.2).
+    fn duplicate_ack(&mut self, now: Instant) {
+        let flight = self.snd.max - self.snd.una;
+        let (action, cause) = self
+            .congestion
+            .on_duplicate_ack(flight, self.snd.una, self.snd.max);
+        let (ack, count) = (self.snd.una, self.congestion.duplicate_acks());
+        self.trace.record(|| TraceEvent::DuplicateAck {
+            at: now,
+            ack,
+            count,
+        });
+        if let Some(cause) = cause {
+            self.congestion_changed(now, cause);
+        }
+        if action == DuplicateAckAction::FastRetransmit {
+            self.retransmit_at = Some(self.snd.una);
+            // Karn: the timed segment may now be acknowledged by either copy.
+            self.rtt_probe = None;
+            let recover = self.snd.max;
+            self.trace.record(|| TraceEvent::FastRetransmit {
+                at: now,
+                seq: ack,
+                recover,
+            });
+        }
+    }
+
+    /// `acked` bytes of new data were acknowledged up to `ack`: cwnd grows,
+    /// or fast recovery goes on (partial ACK: resend the next hole) or ends.
+    fn new_data_acked(&mut self, now: Instant, acked: usize, ack: TcpSeqNumber) {
+        let (action, cause) = self.congestion.on_new_ack(acked, ack);
+        if let Some(cause) = cause {
+            self.congestion_changed(now, cause);
+        }
+        if action == NewAckAction::RetransmitFirst && self.snd.una < self.snd.max {
+            self.retransmit_at = Some(self.snd.una);
+            self.rtt_probe = None;
+        }
     }
 
     /// New data is acknowledged: SND.UNA moves up to `ack` (RFC 9293
@@ -310,7 +382,6 @@ impl Connection {
             self.rtt_probe = None;
             self.rtt_sample(now, now.saturating_duration_since(sent_at));
         }
-        self.flight_limit = None;
         if self.snd.una == self.snd.max {
             self.timer.stop();
         } else {
@@ -339,6 +410,7 @@ impl Connection {
             self.rtt.after_syn_timeout();
         }
         self.set_state(now, State::Established);
+        self.congestion_changed(now, CongestionCause::Initial);
         if self.fin_queued {
             self.set_state(now, State::FinWait1);
         }
@@ -387,16 +459,16 @@ impl Connection {
     /// window and the buffer hold. Returns whether its FIN comes right
     /// after them (so the FIN is next in sequence and is taken too).
     ///
-    /// A segment that starts beyond RCV.NXT is dropped: our ACK repeats
-    /// RCV.NXT and the peer fills the gap. Part 2 keeps such segments in a
-    /// reassembly queue instead; this is where it plugs in.
+    /// A segment that starts beyond RCV.NXT is held in the reassembly
+    /// queue (as much of it as the window covers); our immediate ACK
+    /// repeats RCV.NXT, a duplicate ACK that tells the sender of the gap
+    /// (RFC 5681 §4.2: "an immediate ACK SHOULD be generated when an
+    /// out-of-order segment arrives"). Once the gap fills, the held bytes
+    /// follow into the buffer.
     fn receive_text(&mut self, now: Instant, seg: Incoming<'_>) -> bool {
         let data_seq = seg.data_seq();
         if data_seq > self.rcv.nxt {
-            self.drop_segment(
-                now,
-                "out of order (no reassembly queue yet): ACK what we have",
-            );
+            self.hold_out_of_order(data_seq, seg);
             return false;
         }
         // Bytes before RCV.NXT are old: we have them already.
@@ -411,10 +483,40 @@ impl Connection {
             self.drop_segment(now, "data beyond the receive window trimmed");
             return false;
         }
+        // The gap may be filled: held data continues the stream. It lay
+        // inside the window we advertised, so the buffer has room for it.
+        let held = self.reassembly.take_contiguous(self.rcv.nxt);
+        let taken_held = self.recv_buffer.write(&held);
+        self.rcv.nxt += taken_held;
+        if taken_held < held.len() {
+            self.drop_segment(now, "held data beyond the buffer dropped");
+            return false;
+        }
         // A FIN takes no buffer space: accept it right after the data even
-        // when the data filled the window, as Linux does.
-        seg.fin
+        // when the data filled the window, as Linux does. It is next if
+        // this segment carried it (and nothing held lay beyond), or if it
+        // arrived earlier, out of order, and the stream now reaches it.
+        (seg.fin && held.is_empty()) || self.fin_out_of_order == Some(self.rcv.nxt)
     }
+
+    // ANCHOR: hold_out_of_order
+    /// Keeps the part of an out-of-order segment that lies inside the
+    /// window we advertised (so it is bounded by our buffer's free space),
+    /// and where its FIN is, if it has one and all of it fitted.
+    fn hold_out_of_order(&mut self, data_seq: TcpSeqNumber, seg: Incoming<'_>) {
+        let window_end = self.rcv.nxt + self.receive_window();
+        let room = if window_end > data_seq {
+            window_end - data_seq
+        } else {
+            0
+        };
+        let fits = seg.payload.len().min(room);
+        self.reassembly.insert(data_seq, &seg.payload[..fits]);
+        if seg.fin && fits == seg.payload.len() {
+            self.fin_out_of_order = Some(data_seq + fits);
+        }
+    }
+    // ANCHOR_END: hold_out_of_order
 
     /// Eighth, check the FIN bit: the peer has sent everything. Its FIN
     /// takes one sequence number, which our ACK covers.

@@ -32,11 +32,13 @@ use std::time::Instant;
 use super::Endpoint;
 use super::buffer::{RecvBuffer, SendBuffer};
 use super::config::{DEFAULT_MSS, MIN_MSS, TcpConfig};
+use super::congestion::CongestionControl;
 use super::error::ConnectionError;
+use super::reassembly::Reassembly;
 use super::rto::{RetransmitTimer, RttEstimator, RttSnapshot};
 use super::segment::OutSegment;
 use super::state::State;
-use super::trace::{Trace, TraceEvent};
+use super::trace::{CongestionCause, Trace, TraceEvent};
 use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
 
 /// The send sequence variables (RFC 9293 §3.3.1, Figure 3):
@@ -140,10 +142,19 @@ pub struct Connection {
     rtt_probe: Option<RttProbe>,
     /// The SYN was retransmitted (RFC 6298 §5.7 lifts the RTO to 3 s).
     syn_retransmitted: bool,
-    /// After a timeout, at most this much in flight until an ACK of new
-    /// data: one segment, as RFC 6298 §5.4 retransmits "the earliest
-    /// segment". Part 2's congestion window (RFC 5681) takes this job.
-    flight_limit: Option<usize>,
+    /// cwnd and ssthresh (RFC 5681), fast recovery (RFC 6582).
+    congestion: CongestionControl,
+    /// A segment to resend now, from this sequence number, without
+    /// waiting for the timer: fast retransmit, or a partial ACK's hole.
+    retransmit_at: Option<TcpSeqNumber>,
+    /// Data that arrived beyond RCV.NXT, held until the gap fills.
+    reassembly: Reassembly,
+    /// Where the peer's FIN sits when it arrived out of order.
+    fin_out_of_order: Option<TcpSeqNumber>,
+    /// The last (RCV.NXT, window) and (SND.UNA, SND.WND) traced, so a
+    /// trace records changes only.
+    traced_advertised: Option<(TcpSeqNumber, usize)>,
+    traced_peer_window: Option<(TcpSeqNumber, usize)>,
     /// The user called CLOSE: a FIN follows the last byte of data.
     fin_queued: bool,
     /// The sequence number our FIN took, once it was sent.
@@ -237,7 +248,12 @@ impl Connection {
             timer: RetransmitTimer::default(),
             rtt_probe: None,
             syn_retransmitted: false,
-            flight_limit: None,
+            congestion: CongestionControl::new(send_mss, iss),
+            retransmit_at: None,
+            reassembly: Reassembly::new(),
+            fin_out_of_order: None,
+            traced_advertised: None,
+            traced_peer_window: None,
             fin_queued: false,
             fin_seq: None,
             ack_due: false,
@@ -258,6 +274,7 @@ impl Connection {
         self.rcv.edge = self.rcv.nxt + self.recv_buffer.free().min(usize::from(u16::MAX));
         let theirs = syn.mss().unwrap_or(DEFAULT_MSS).max(MIN_MSS);
         self.send_mss = usize::from(self.config.mss.min(theirs));
+        self.congestion.set_mss(self.send_mss, true);
     }
 
     // -----------------------------------------------------------------
@@ -420,6 +437,26 @@ impl Connection {
         self.snd.nxt - self.snd.una
     }
 
+    /// The congestion window in bytes (RFC 5681).
+    pub fn cwnd(&self) -> usize {
+        self.congestion.cwnd()
+    }
+
+    /// The slow-start threshold in bytes (`usize::MAX` before any loss).
+    pub fn ssthresh(&self) -> usize {
+        self.congestion.ssthresh()
+    }
+
+    /// Whether a fast recovery (RFC 6582) is in progress.
+    pub fn in_fast_recovery(&self) -> bool {
+        self.congestion.in_recovery()
+    }
+
+    /// Out-of-order bytes held for reassembly.
+    pub fn reassembly_queue(&self) -> usize {
+        self.reassembly.len()
+    }
+
     /// SRTT, RTTVAR and the RTO (RFC 6298).
     pub fn rtt(&self) -> RttSnapshot {
         self.rtt.snapshot()
@@ -463,8 +500,21 @@ impl Connection {
         self.trace.record(|| TraceEvent::Failed { at: now, error });
         self.send_buffer.acknowledge(usize::MAX);
         self.recv_buffer.clear();
+        self.reassembly.clear();
+        self.retransmit_at = None;
         self.ack_due = false;
         self.set_state(now, State::Closed);
+    }
+
+    /// Records cwnd and ssthresh after a change.
+    fn congestion_changed(&mut self, now: Instant, cause: CongestionCause) {
+        let (cwnd, ssthresh) = (self.congestion.cwnd(), self.congestion.ssthresh());
+        self.trace.record(|| TraceEvent::Congestion {
+            at: now,
+            cwnd,
+            ssthresh,
+            cause,
+        });
     }
 
     /// Records why an arriving segment went no further.

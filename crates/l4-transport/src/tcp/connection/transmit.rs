@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::super::error::ConnectionError;
 use super::super::segment::{OutOptions, OutSegment};
 use super::super::state::State;
-use super::super::trace::TraceEvent;
+use super::super::trace::{CongestionCause, TraceEvent};
 use super::{Connection, RttProbe};
 use crate::wire::{TcpFlags, TcpSeqNumber};
 
@@ -23,11 +23,12 @@ impl Connection {
         }
         let segment = match self.state {
             State::Closed | State::Listen => None,
+            _ if self.retransmit_at.is_some() => self.fast_retransmission(now),
             State::SynSent | State::SynReceived if self.snd.nxt == self.snd.iss => {
                 Some(self.syn_segment())
             }
             State::SynSent => None,
-            _ => self.data_segment(),
+            _ => self.data_segment(now),
         };
         let segment = match segment {
             Some(segment) => segment,
@@ -84,11 +85,48 @@ impl Connection {
         syn
     }
 
+    // ANCHOR: fast_retransmit
+    /// The segment owed by fast retransmit (RFC 5681 §3.2) or by a partial
+    /// ACK in fast recovery (RFC 6582 §3.2 step 5): one MSS from the hole
+    /// at [`Connection::retransmit_at`] (never before SND.UNA), whatever
+    /// cwnd says, and SND.NXT stays where it is — new data continues
+    /// after it as cwnd allows.
+    fn fast_retransmission(&mut self, now: Instant) -> Option<OutSegment> {
+        let seq = self.retransmit_at.take()?;
+        let seq = if seq < self.snd.una {
+            self.snd.una
+        } else {
+            seq
+        };
+        if seq >= self.snd.max || !self.state.is_synchronized() {
+            return self.data_segment(now);
+        }
+        let offset = seq - self.send_buffer_start();
+        let len = self
+            .send_buffer
+            .len()
+            .saturating_sub(offset)
+            .min(self.send_mss)
+            .min(self.snd.max - seq);
+        let fin = self.fin_seq == Some(seq + len);
+        if len == 0 && !fin {
+            return self.data_segment(now);
+        }
+        let mut flags = TcpFlags::ACK;
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let mut segment = self.segment(seq, flags);
+        self.send_buffer.copy_out(offset, len, &mut segment.payload);
+        Some(segment)
+    }
+    // ANCHOR_END: fast_retransmit
+
     /// The next data segment from SND.NXT, and the FIN when it comes after
-    /// the last byte — within the peer's window (RFC 9293 §3.8.6) and the
-    /// MSS. `None` when there is nothing to send, or nothing worth sending
-    /// yet.
-    fn data_segment(&mut self) -> Option<OutSegment> {
+    /// the last byte — within the peer's window (RFC 9293 §3.8.6), the
+    /// congestion window (RFC 5681) and the MSS. `None` when there is
+    /// nothing to send, or nothing worth sending yet.
+    fn data_segment(&mut self, now: Instant) -> Option<OutSegment> {
         // States in which data or our FIN may (still) need sending.
         if !matches!(
             self.state,
@@ -102,6 +140,12 @@ impl Connection {
         }
         let offset = self.snd.nxt - self.send_buffer_start();
         let unsent = self.send_buffer.len().saturating_sub(offset);
+        if unsent > 0
+            && self.bytes_in_flight() == 0
+            && self.congestion.restart_if_idle(now, self.rtt.rto())
+        {
+            self.congestion_changed(now, CongestionCause::IdleRestart);
+        }
         let len = unsent.min(self.send_mss).min(self.usable_window());
         // The FIN follows the last byte and takes one sequence number of
         // the window too.
@@ -129,10 +173,10 @@ impl Connection {
         Some(segment)
     }
 
-    /// How much more sequence space the peer's window allows past SND.NXT:
-    /// SND.UNA + SND.WND − SND.NXT, and no more than the post-timeout limit
-    /// (one segment until an ACK of new data). Part 2's congestion window
-    /// becomes a third bound here.
+    /// How much more sequence space may go past SND.NXT: what the peer's
+    /// window allows, SND.UNA + SND.WND − SND.NXT, and what the congestion
+    /// window allows, cwnd − bytes in flight (RFC 5681 §3.1: "the minimum
+    /// of cwnd and rwnd governs data transmission").
     fn usable_window(&self) -> usize {
         let window_end = self.snd.una + self.snd.wnd;
         let by_window = if window_end > self.snd.nxt {
@@ -140,10 +184,11 @@ impl Connection {
         } else {
             0
         };
-        match self.flight_limit {
-            Some(limit) => by_window.min(limit.saturating_sub(self.bytes_in_flight())),
-            None => by_window,
-        }
+        let by_congestion = self
+            .congestion
+            .cwnd()
+            .saturating_sub(self.bytes_in_flight());
+        by_window.min(by_congestion)
     }
 
     /// The sender's silly window avoidance (RFC 9293 §3.8.6.2.1): send a
@@ -218,7 +263,11 @@ impl Connection {
         let retransmission = len > 0 && segment.seq_number < self.snd.max;
         if len > 0 {
             let end = segment.seq_number + len;
-            self.snd.nxt = end;
+            // A fast retransmission fills a hole behind SND.NXT: it stays.
+            if end > self.snd.nxt {
+                self.snd.nxt = end;
+            }
+            self.congestion.note_send(now);
             if end > self.snd.max {
                 self.snd.max = end;
             }
@@ -240,6 +289,17 @@ impl Connection {
     }
 
     fn record_sent(&mut self, now: Instant, segment: &OutSegment, retransmission: bool) {
+        if segment.flags.contains(TcpFlags::ACK) && !segment.flags.contains(TcpFlags::RST) {
+            let advertised = (segment.ack_number, usize::from(segment.window_len));
+            if self.traced_advertised != Some(advertised) {
+                self.traced_advertised = Some(advertised);
+                self.trace.record(|| TraceEvent::WindowAdvertised {
+                    at: now,
+                    ack: advertised.0,
+                    window: advertised.1,
+                });
+            }
+        }
         self.trace.record(|| TraceEvent::Sent {
             at: now,
             segment: segment.summary(),
@@ -260,10 +320,20 @@ impl Connection {
     /// The retransmission timer fired (RFC 6298 §5.4–5.7): go back to
     /// SND.UNA and send the oldest unacknowledged segment again, doubling
     /// the RTO. After `max_retries` the connection fails: "timed out".
+    ///
+    /// Congestion control (RFC 5681 §3.1) drops cwnd to one segment, so
+    /// only the oldest segment goes at once; each ACK that follows opens
+    /// cwnd again in slow start, and the rest is sent again from SND.NXT
+    /// (go-back-N under cwnd — without SACK we do not know what arrived).
     fn retransmission_timeout(&mut self, now: Instant) {
         if self.timer.expiries() >= self.config.max_retries {
             return self.fail(now, ConnectionError::TimedOut);
         }
+        let flight = self.snd.max - self.snd.una;
+        let first_expiry = self.timer.expiries() == 0;
+        self.congestion
+            .on_timeout(flight, first_expiry, self.snd.max);
+        self.retransmit_at = None;
         self.rtt.back_off();
         self.timer.expired(now, self.rtt.rto());
         let (expiries, rto) = (self.timer.expiries(), self.rtt.rto());
@@ -278,7 +348,7 @@ impl Connection {
         // Karn: the segment being timed may be acknowledged by either copy.
         self.rtt_probe = None;
         self.snd.nxt = self.snd.una;
-        self.flight_limit = Some(self.send_mss);
+        self.congestion_changed(now, CongestionCause::LossWindow);
     }
 
     // ANCHOR: time_wait
