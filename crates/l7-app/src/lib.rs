@@ -4,3 +4,5 @@
 //! over rawstack's UDP, and HTTP/1.1 (RFC 9112) client and server over
 //! rawstack's TCP: the whole journey from a name to a web page.
 #![deny(unsafe_code)]
+
+pub mod dns;
