@@ -33,8 +33,12 @@ impl Connection {
         let segment = match segment {
             Some(segment) => segment,
             // Nothing in sequence space to send: a bare ACK, if one is due.
+            // It carries SND.MAX, not SND.NXT: after a timeout SND.NXT went
+            // back, and the peer may already hold data up to SND.MAX, so
+            // an ACK numbered SND.NXT would fall before its window and be
+            // dropped, its acknowledgment with it (BSD does the same).
             None if self.ack_due && self.state.is_synchronized() => {
-                self.segment(self.snd.nxt, TcpFlags::ACK)
+                self.segment(self.snd.max, TcpFlags::ACK)
             }
             None => return None,
         };
