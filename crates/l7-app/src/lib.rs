@@ -6,3 +6,4 @@
 #![deny(unsafe_code)]
 
 pub mod dns;
+pub mod http;

@@ -8,8 +8,10 @@
 //! inside the lab's PID namespace and end with it.
 //!
 //! - [`echo`] — TCP and UDP echo, port 7 (RFC 862).
+//! - [`http`] — a small web site, TCP port 80 (RFC 9112).
 
 pub mod echo;
+pub mod http;
 
 use std::io::{self, Write};
 use std::net::SocketAddrV4;
@@ -35,5 +37,6 @@ pub fn serve_alpha() -> ExitCode {
 
 fn start_all() -> io::Result<()> {
     echo::start(SocketAddrV4::new(ALPHA_IP, ECHO_PORT))?;
+    http::start(SocketAddrV4::new(ALPHA_IP, http::HTTP_PORT))?;
     Ok(())
 }

@@ -1,0 +1,239 @@
+//! `http-get` — fetch URLs like `curl -v`, over our own HTTP/1.1, TCP,
+//! IPv4 and Ethernet: the request and response heads on stderr (`>` out,
+//! `<` in), the body on stdout or in a file. Several URLs for the same
+//! server share one kept-alive connection.
+//!
+//! ```text
+//! cargo run -p l7-app --example http-get                           # on raw: http://www.lab.test/
+//! cargo run -p l7-app --example http-get -- http://www.lab.test/big.bin -o big.bin
+//! cargo run -p l7-app --example http-get -- http://www.lab.test/ http://www.lab.test/about.html --trace
+//! ```
+//!
+//! Host names: an IPv4 literal is used as is; names under `lab.test` are
+//! looked up in the lab's hosts table ([`l7_app::http::url::lab_hosts`]),
+//! the same names alpha's DNS server answers for. The lookup is one
+//! function, [`resolve`] below, where a DNS resolver takes its place.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use l2_link::exercise::{Failure, parse_mac};
+use l2_link::wire::MacAddr;
+use l3_net::stack::parse_cidr;
+use l4_transport::socket::exercise::StackPlace;
+use l4_transport::socket::{Stack, StackConfig, TcpStream, TraceStyle};
+use l7_app::http::url::{HttpUrl, lab_hosts};
+use l7_app::http::{Client, RequestHead, ResponseHead};
+
+/// The page fetched when no URL is given.
+const DEFAULT_URL: &str = "http://www.lab.test/";
+
+/// The most redirects followed with --location (curl's default is 50).
+const MAX_REDIRECTS: usize = 5;
+
+/// Fetch http:// URLs over our own TCP/IP stack, showing the exchange like
+/// `curl -v`.
+#[derive(Parser)]
+#[command(name = "http-get", version)]
+struct Args {
+    /// The URLs to fetch, in order (default: http://www.lab.test/). Those
+    /// for the same server share one connection while it stays open.
+    urls: Vec<String>,
+    /// Write the body to FILE instead of stdout; give it once per URL
+    /// (the first -o for the first URL, and so on).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    outputs: Vec<PathBuf>,
+    /// Send HEAD instead of GET: the heads only.
+    #[arg(short = 'I', long)]
+    head: bool,
+    /// Follow redirects (3xx with a Location), at most 5 (off by default).
+    #[arg(short = 'L', long)]
+    location: bool,
+    /// Do not show the heads, only the body.
+    #[arg(short = 's', long)]
+    silent: bool,
+    /// Print every TCP segment in and out on stderr.
+    #[arg(short = 't', long)]
+    trace: bool,
+    /// Interface to run our stack on (default in the lab: lab1).
+    #[arg(long)]
+    interface: Option<String>,
+    /// Our stack's address and prefix length (default: 198.18.0.2/24).
+    #[arg(short = 'a', long, value_parser = parse_cidr)]
+    address: Option<(Ipv4Addr, u8)>,
+    /// Our stack's MAC address (default: 02:00:00:00:00:12 in the lab,
+    /// else the interface's own).
+    #[arg(short = 'm', long, value_parser = parse_mac)]
+    mac: Option<MacAddr>,
+    /// A gateway for servers off our network.
+    #[arg(short = 'g', long)]
+    gateway: Option<Ipv4Addr>,
+}
+
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("http-get"),
+    }
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    let urls: Vec<HttpUrl> = if args.urls.is_empty() {
+        vec![HttpUrl::parse(DEFAULT_URL).map_err(Failure::Usage)?]
+    } else {
+        args.urls
+            .iter()
+            .map(|url| HttpUrl::parse(url))
+            .collect::<Result<_, _>>()
+            .map_err(Failure::Usage)?
+    };
+    if args.outputs.len() > urls.len() {
+        return Err(Failure::Usage("more -o files than URLs".into()));
+    }
+    let place = StackPlace {
+        interface: args.interface.clone(),
+        address: args.address,
+        mac: args.mac,
+        gateway: args.gateway,
+    };
+    let mut config = StackConfig::default();
+    if args.trace {
+        config.trace = Some(TraceStyle::Relative);
+    }
+    // Outside the lab, only a URL given on the command line may be fetched.
+    let stack = place.open(!args.urls.is_empty(), config)?;
+    let mut session = Session {
+        args,
+        stack: &stack,
+        client: None,
+    };
+    for (index, url) in urls.iter().enumerate() {
+        let mut sink: Box<dyn Write> = match args.outputs.get(index) {
+            Some(path) => Box::new(io::BufWriter::new(File::create(path)?)),
+            None => Box::new(io::stdout().lock()),
+        };
+        let last = index + 1 == urls.len();
+        session.fetch(url, last, &mut sink)?;
+        sink.flush()?;
+    }
+    Ok(())
+}
+
+/// The connection kept between URLs: where it goes, and the client on it.
+struct Session<'a> {
+    args: &'a Args,
+    stack: &'a Stack,
+    client: Option<(SocketAddrV4, String, Client<TcpStream>)>,
+}
+
+impl Session<'_> {
+    /// Fetches `url` (following redirects if asked), reusing the open
+    /// connection when it goes to the same server.
+    fn fetch(&mut self, url: &HttpUrl, last: bool, sink: &mut dyn Write) -> Result<(), Failure> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let head = self.fetch_once(&url, last, sink)?;
+            let redirect = matches!(head.status, 301 | 302 | 303 | 307 | 308);
+            match head.headers.get("location") {
+                Some(location) if redirect && self.args.location => {
+                    url = url.join(location).map_err(Failure::Usage)?;
+                    self.note(&format!(
+                        "Following the redirect to {}{}",
+                        url.host_field(),
+                        url.target
+                    ));
+                }
+                _ => return Ok(()),
+            }
+        }
+        Err(Failure::Usage(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    // ANCHOR: fetch_once
+    /// One request and its response, on the kept connection if it goes to
+    /// the same server and is still open, else on a new one.
+    fn fetch_once(
+        &mut self,
+        url: &HttpUrl,
+        last: bool,
+        sink: &mut dyn Write,
+    ) -> Result<ResponseHead, Failure> {
+        let address = resolve(&url.host)?;
+        let server = SocketAddrV4::new(address, url.port);
+        let host = url.host_field();
+        let kept = self
+            .client
+            .take()
+            .filter(|(s, h, client)| *s == server && *h == host && client.is_open());
+        let mut client = match kept {
+            Some((_, _, client)) => {
+                self.note(&format!("Re-using existing connection with host {host}"));
+                client
+            }
+            None => {
+                let stream = TcpStream::connect(self.stack, server).map_err(|error| {
+                    Failure::Io(io::Error::new(error.kind(), format!("{server}: {error}")))
+                })?;
+                self.note(&format!(
+                    "Connected to {} ({address}) port {} from {}",
+                    url.host,
+                    url.port,
+                    stream.local_addr()?
+                ));
+                Client::new(stream, &host)
+            }
+        };
+        let method = if self.args.head { "HEAD" } else { "GET" };
+        // The last request says so: the server closes, and so do we.
+        let request: RequestHead = client.request_head(method, &url.target, last);
+        let silent = self.args.silent;
+        show(silent, '>', &String::from_utf8_lossy(&request.to_bytes()));
+        let head = client.send(&request, sink)?;
+        show(silent, '<', &String::from_utf8_lossy(&head.to_bytes()));
+        if client.is_open() {
+            self.client = Some((server, host, client));
+        } else {
+            // Dropping the client closes the connection (our FIN).
+            self.note("Closing connection");
+        }
+        Ok(head)
+    }
+    // ANCHOR_END: fetch_once
+
+    fn note(&self, text: &str) {
+        if !self.args.silent {
+            eprintln!("* {text}");
+        }
+    }
+}
+
+// ANCHOR: resolve
+/// The IPv4 address of `host`: a literal, or a `lab.test` name from the
+/// lab's hosts table. (A DNS lookup answers the same question; this is
+/// the one place to call it.)
+fn resolve(host: &str) -> Result<Ipv4Addr, Failure> {
+    lab_hosts(host).ok_or_else(|| {
+        Failure::Usage(format!(
+            "{host}: unknown host (an IPv4 address, or a name under lab.test)"
+        ))
+    })
+}
+// ANCHOR_END: resolve
+
+/// Prints a head line by line with `mark` in front (curl -v's style),
+/// the final empty line as a lone mark.
+fn show(silent: bool, mark: char, head: &str) {
+    if silent {
+        return;
+    }
+    for line in head.split("\r\n").take_while(|line| !line.is_empty()) {
+        eprintln!("{mark} {line}");
+    }
+    eprintln!("{mark}");
+}
