@@ -1657,3 +1657,174 @@ fn the_trace_records_segments_both_ways() {
     let mut quiet = established_client(TcpConfig::default());
     assert!(quiet.conn_mut().take_trace().is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// Congestion control (RFC 5681, RFC 6582)
+// ---------------------------------------------------------------------------
+
+/// SMSS in the congestion tests: the peer's MSS option.
+const SMSS: u32 = 1000;
+
+/// Established as a client with a big send buffer; the peer's MSS is
+/// `SMSS` and its window 65535.
+fn established_for_congestion() -> Test {
+    let mut t = Test::client(TcpConfig {
+        send_buffer: 1 << 20,
+        trace: true,
+        ..TcpConfig::default()
+    });
+    t.expect(|s| is(s, "S", ISS, None));
+    t.recv(seg(PEER_ISS).syn().ack(ISS + 1).mss(SMSS as u16));
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
+    t
+}
+
+/// Every segment we send now.
+fn drain(t: &mut Test) -> Vec<Seg> {
+    let mut out = vec![];
+    let now = t.now;
+    while let Some(segment) = t.conn_mut().poll_transmit(now) {
+        out.push(decode(&segment.build(), US, PEER));
+    }
+    out
+}
+
+/// The peer acknowledges each of `segments` in turn.
+fn ack_each(t: &mut Test, segments: &[Seg]) {
+    for s in segments {
+        t.recv(seg(PEER_ISS + 1).ack(s.seq + s.len()));
+    }
+}
+
+#[test]
+fn cwnd_grows_exponentially_then_linearly_and_halves_on_three_duplicate_acks() {
+    let mut t = established_for_congestion();
+    t.send(&vec![7u8; 400_000]);
+    // RFC 5681 §3.1: IW = 4·SMSS for SMSS ≤ 1095 bytes.
+    let mut cwnd = 4 * SMSS;
+    assert_eq!(t.conn().cwnd(), cwnd as usize);
+    // Slow start: each ACK of a full segment adds SMSS, so each round trip
+    // sends twice as many segments as the last.
+    let mut round = drain(&mut t);
+    for expected in [4, 8, 16] {
+        assert_eq!(round.len(), expected, "slow start round");
+        assert!(round.iter().all(|s| s.data.len() == SMSS as usize));
+        ack_each(&mut t, &round);
+        cwnd += expected as u32 * SMSS;
+        assert_eq!(t.conn().cwnd(), cwnd as usize);
+        round = drain(&mut t);
+    }
+    // 32 segments out (cwnd 32000). The first is lost; the next three
+    // arrive and each brings a duplicate ACK.
+    assert_eq!(round.len(), 32);
+    let lost = round[0].seq;
+    let flight = 32 * SMSS;
+    let highest = round.last().map(|s| s.seq + s.len()).unwrap();
+    for dup in 1..=3 {
+        t.recv(seg(PEER_ISS + 1).ack(lost));
+        let sent = drain(&mut t);
+        if dup < 3 {
+            assert!(sent.is_empty(), "no retransmission on duplicate {dup}");
+        } else {
+            // Exactly one fast retransmit: the lost segment, at once.
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            assert_eq!(sent[0].seq, lost);
+            assert_eq!(sent[0].data.len(), SMSS as usize);
+        }
+    }
+    // ssthresh = flight / 2; cwnd = ssthresh + 3·SMSS (RFC 5681 §3.2).
+    let ssthresh = flight / 2;
+    assert_eq!(t.conn().ssthresh(), ssthresh as usize);
+    assert_eq!(t.conn().cwnd(), (ssthresh + 3 * SMSS) as usize);
+    assert!(t.conn().in_fast_recovery());
+    // A fourth duplicate inflates cwnd by one SMSS; still below the flight,
+    // so nothing new goes.
+    t.recv(seg(PEER_ISS + 1).ack(lost));
+    assert_eq!(t.conn().cwnd(), (ssthresh + 4 * SMSS) as usize);
+    assert!(drain(&mut t).is_empty());
+    // The retransmission filled the hole: everything is acknowledged.
+    // Recovery ends with cwnd = ssthresh: half the flight at the loss.
+    t.recv(seg(PEER_ISS + 1).ack(highest));
+    assert!(!t.conn().in_fast_recovery());
+    assert_eq!(t.conn().cwnd(), ssthresh as usize, "halved");
+    // Congestion avoidance: one SMSS more per round trip (a whole cwnd
+    // acknowledged), not per ACK.
+    let mut cwnd = ssthresh;
+    for _ in 0..3 {
+        let round = drain(&mut t);
+        assert_eq!(round.len() as u32, cwnd / SMSS, "a cwnd's worth");
+        let (last, rest) = round.split_last().unwrap();
+        ack_each(&mut t, rest);
+        assert_eq!(t.conn().cwnd(), cwnd as usize, "not yet a whole cwnd acked");
+        ack_each(&mut t, std::slice::from_ref(last));
+        cwnd += SMSS;
+        assert_eq!(t.conn().cwnd(), cwnd as usize, "linear growth");
+    }
+    // One fast retransmit in all, marked as a retransmission in the trace.
+    let trace = t.conn_mut().take_trace();
+    let fast = trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::FastRetransmit { .. }))
+        .count();
+    assert_eq!(fast, 1);
+    let resent: Vec<_> = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Sent {
+                segment,
+                retransmission: true,
+                ..
+            } => Some(segment.seq.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resent, [lost]);
+}
+
+#[test]
+fn a_retransmission_timeout_resets_cwnd_to_one_segment() {
+    let mut t = established_for_congestion();
+    t.send(&vec![1u8; 100_000]);
+    let first = drain(&mut t);
+    ack_each(&mut t, &first);
+    // cwnd 8000: eight segments out, and every one lost.
+    let round = drain(&mut t);
+    assert_eq!(round.len(), 8);
+    let rto = t.conn().rtt().rto;
+    t.advance_by(rto);
+    // RFC 5681 §3.1: ssthresh = max(FlightSize/2, 2·SMSS), cwnd = 1 SMSS
+    // (the loss window): one segment goes, the oldest.
+    let sent = drain(&mut t);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].seq, round[0].seq);
+    assert_eq!(t.conn().cwnd(), SMSS as usize);
+    assert_eq!(t.conn().ssthresh(), (8 * SMSS / 2) as usize);
+    // Its ACK opens cwnd by slow start: the next two go (go-back-N).
+    ack_each(&mut t, &sent);
+    assert_eq!(t.conn().cwnd(), 2 * SMSS as usize);
+    let next = drain(&mut t);
+    assert_eq!(next.len(), 2);
+    assert_eq!(next[0].seq, round[1].seq);
+    assert_eq!(next[1].seq, round[2].seq);
+}
+
+#[test]
+fn after_an_idle_rto_cwnd_restarts_from_the_initial_window() {
+    // RFC 5681 §4.1: no burst of a stale cwnd after an idle period.
+    let mut t = established_for_congestion();
+    t.send(&vec![1u8; 12_000]);
+    let round = drain(&mut t);
+    ack_each(&mut t, &round);
+    let round = drain(&mut t);
+    ack_each(&mut t, &round);
+    assert_eq!(
+        t.conn().cwnd(),
+        16 * SMSS as usize,
+        "4 + 4 + 8 segments acked"
+    );
+    assert_eq!(t.conn().bytes_in_flight(), 0);
+    t.advance(10_000);
+    t.send(&vec![2u8; 12_000]);
+    assert_eq!(drain(&mut t).len(), 4, "the restart window, 4·SMSS");
+    assert_eq!(t.conn().cwnd(), 4 * SMSS as usize);
+}
