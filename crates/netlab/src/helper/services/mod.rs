@@ -8,8 +8,10 @@
 //! inside the lab's PID namespace and end with it.
 //!
 //! - [`echo`] — TCP and UDP echo, port 7 (RFC 862).
+//! - [`dns`] — the zone `lab.test`, UDP and TCP port 53 (RFC 1035).
 //! - [`http`] — a small web site, TCP port 80 (RFC 9112).
 
+pub mod dns;
 pub mod echo;
 pub mod http;
 
@@ -37,6 +39,7 @@ pub fn serve_alpha() -> ExitCode {
 
 fn start_all() -> io::Result<()> {
     echo::start(SocketAddrV4::new(ALPHA_IP, ECHO_PORT))?;
+    dns::start(SocketAddrV4::new(ALPHA_IP, dns::DNS_PORT))?;
     http::start(SocketAddrV4::new(ALPHA_IP, http::HTTP_PORT))?;
     Ok(())
 }
