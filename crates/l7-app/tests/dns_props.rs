@@ -1,9 +1,11 @@
 //! Property tests of the DNS decoder and encoder: no input makes the
-//! decoder panic (arbitrary bytes, and valid messages with bytes changed),
+//! decoder (or the printer's dissector) panic (arbitrary bytes, and valid messages with bytes changed),
 //! and every message we can build survives encode → decode unchanged.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use l2_link::print::Printer;
+use l7_app::dns::print::{DnsDissector, DnsTcpDissector};
 use l7_app::dns::wire::{Class, Header, Message, Name, Question, RData, Record, RecordType, Soa};
 use proptest::prelude::*;
 
@@ -96,6 +98,14 @@ proptest! {
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         let _ = Message::decode(&bytes);
+    }
+
+    #[test]
+    fn the_printer_never_panics_either(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let udp = Printer::new(DnsDissector);
+        let tcp = Printer::new(DnsTcpDissector);
+        prop_assert!(!udp.hexdump(&bytes).is_empty() || bytes.is_empty());
+        let _ = tcp.hexdump(&bytes);
     }
 
     #[test]

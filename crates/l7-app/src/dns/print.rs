@@ -239,3 +239,57 @@ fn summary(message: &wire::Message) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::wire::{Message, RecordType};
+
+    /// A query for `www.lab.test A`, ID 0x0102.
+    fn query() -> Vec<u8> {
+        Message::query(
+            0x0102,
+            "www.lab.test".parse().expect("valid"),
+            RecordType::A,
+        )
+        .encode()
+        .expect("encodes")
+    }
+
+    #[test]
+    fn over_tcp_the_length_prefix_comes_first() {
+        let message = query();
+        let mut segment = u16::try_from(message.len())
+            .expect("short")
+            .to_be_bytes()
+            .to_vec();
+        segment.extend_from_slice(&message);
+        let printer = Printer::new(DnsTcpDissector);
+        let dissection = printer.dissect(&segment);
+        let layer = &dissection.layers[0];
+        assert_eq!(layer.summary, "DNS query 0x0102 A? www.lab.test.");
+        assert_eq!(layer.fields[0].name, "length");
+        assert_eq!(layer.fields[0].range, 0..2);
+        assert_eq!(layer.fields[0].value, message.len().to_string());
+        assert_eq!(layer.fields[1].name, "id");
+        assert_eq!(layer.fields[1].range, 2..4);
+        assert!(dissection.notes.is_empty());
+    }
+
+    #[test]
+    fn part_of_a_tcp_message_is_not_decoded_as_one() {
+        let message = query();
+        let mut segment = 100u16.to_be_bytes().to_vec(); // more than follows
+        segment.extend_from_slice(&message);
+        let printer = Printer::new(DnsTcpDissector);
+        assert_eq!(printer.summary(&segment), "DNS (TCP segment of a message)");
+    }
+
+    #[test]
+    fn a_short_udp_message_is_a_note_not_a_panic() {
+        let printer = Printer::new(DnsDissector);
+        let dissection = printer.dissect(&[1, 2, 3]);
+        assert_eq!(dissection.layers[0].summary, "DNS (truncated)");
+        assert_eq!(dissection.notes, ["DNS: header needs 12 bytes, got 3"]);
+    }
+}
