@@ -79,21 +79,12 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "DNS: bad data for type {}: {reason}",
-                    RecordTypeName(*rtype)
+                    super::RecordType(*rtype)
                 )
             }
             Error::TrailingBytes(n) => write!(f, "DNS: {n} bytes after the last record"),
             Error::TooLong(what) => write!(f, "DNS: too long to encode: {what}"),
         }
-    }
-}
-
-/// Displays a type number by its mnemonic.
-struct RecordTypeName(u16);
-
-impl fmt::Display for RecordTypeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        super::RecordType(self.0).fmt(f)
     }
 }
 
