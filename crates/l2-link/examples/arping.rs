@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Parser;
 use l2_link::device::PacketType;
 use l2_link::exercise::{Failure, Whereabouts, check_may_send, lab, parse_mac, recv_frame};
-use l2_link::sys::{PacketSocket, bpf, signal};
+use l2_link::sys::{self, PacketSocket, bpf, signal};
 use l2_link::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr, MacAddr,
 };
@@ -94,6 +94,8 @@ fn arping(args: &Args) -> Result<u64, Failure> {
         socket.set_promiscuous(true)?;
     }
     let source_ip = args.source_ip.unwrap_or(default_ip);
+    // Socket open, filter attached: no privilege is needed any more.
+    sys::drop_capabilities()?;
     let stop = signal::StopOnInterrupt::install()?;
 
     println!("ARPING {target} from {source_ip} {source_mac} {interface}");

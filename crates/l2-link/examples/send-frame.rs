@@ -20,7 +20,7 @@ use l2_link::exercise::{
     Failure, Whereabouts, check_may_send, clock_time, create_pcap, parse_mac, recv_frame,
 };
 use l2_link::pcap;
-use l2_link::sys::{PacketSocket, bpf, signal};
+use l2_link::sys::{self, PacketSocket, bpf, signal};
 use l2_link::wire::{
     EtherType, EthernetFrame, EthernetRepr, MacAddr, MessagePacket, MessageRepr, VlanTag,
 };
@@ -88,6 +88,8 @@ fn send(args: &Args) -> Result<(), Failure> {
     )?;
     let interface = interface(args);
     let socket = PacketSocket::open(&interface)?;
+    // CAP_NET_RAW was needed for socket() only (see sniff).
+    sys::drop_capabilities()?;
     let text = args.message.as_deref().unwrap_or(GREETING);
 
     let message = MessageRepr { text };
@@ -138,6 +140,7 @@ fn listen(args: &Args) -> Result<(), Failure> {
     // Let the kernel drop every other EtherType before it reaches us.
     socket.attach_filter(&bpf::ethertype_filter(EtherType::LOCAL_EXPERIMENTAL_1))?;
     let mut writer = args.write.as_deref().map(create_pcap).transpose()?;
+    sys::drop_capabilities()?;
     let stop = signal::StopOnInterrupt::install()?;
     eprintln!("listening on {interface} for EtherType 0x88b5 (Ctrl-C to stop)");
 

@@ -21,7 +21,7 @@ use l2_link::exercise::{
 };
 use l2_link::pcap::{self, PcapReader};
 use l2_link::print::Printer;
-use l2_link::sys::{PacketSocket, bpf, signal};
+use l2_link::sys::{self, PacketSocket, bpf, signal};
 use l2_link::wire::EtherType;
 
 /// Capture frames on an interface and print one line per frame.
@@ -82,6 +82,9 @@ fn capture_live(args: &Args) -> Result<(), Failure> {
         Some(path) => Some(create_pcap(path)?),
         None => None,
     };
+    // The socket is open and set up: from here on nothing needs a
+    // privilege, so hold none while we parse whatever the wire brings.
+    sys::drop_capabilities()?;
     let stop = signal::StopOnInterrupt::install()?;
     eprintln!("listening on {interface}, link-type EN10MB (Ethernet), snapshot length 65535 bytes");
 

@@ -10,6 +10,8 @@
 //! - [`bpf`] — classic BPF programs, the filters the kernel runs on every
 //!   frame before it reaches a packet socket (safe code; only attaching one
 //!   is a syscall).
+//! - [`drop_capabilities`] — give up every privilege once the sockets are
+//!   open, as iputils ping does; every layer's exercises call it.
 //! - [`signal`] — a Ctrl-C handler that only sets a flag, so capture loops
 //!   can stop cleanly.
 //! - [`socket_util`] — what every socket needs, whatever its family:
@@ -24,6 +26,7 @@
 #![allow(unsafe_code)]
 
 pub mod bpf;
+mod capabilities;
 mod errors;
 mod interface;
 mod packet_socket;
@@ -31,6 +34,7 @@ pub mod signal;
 pub mod socket_util;
 
 pub use bpf::BpfInstruction;
+pub use capabilities::{drop_capabilities, effective_capabilities};
 pub use interface::{
     interface_exists, interface_index, interface_is_up, interface_mac, interface_mtu,
 };

@@ -1,0 +1,714 @@
+//! Decoders never panic, on anything — checked in every CI run, without a
+//! fuzzer.
+//!
+//! A fuzzer (cargo-fuzz) explores for hours and keeps what it finds; CI
+//! has seconds. So here every decoder meets 100 000 inputs from a seeded
+//! generator (SplitMix64: fast, and the same inputs on every run, so a
+//! failure can be replayed by its case number). Pure random bytes would
+//! almost never get past a length check or a checksum, and would test only
+//! the first `if`; so most inputs are *structured* random: the right
+//! version, a plausible length field, a checksum filled in, options made of
+//! real option encodings — then everything else at random.
+//!
+//! Each test asserts more than "no panic":
+//! - an `Ok` result re-emits to the very bytes it was read from (or, where
+//!   the encoder rightly normalises a field, to a packet that reads back
+//!   the same),
+//! - an `Err` is one of the typed errors, for the right reason (a
+//!   `Truncated` error really had fewer bytes than it needed).
+//!
+//! Layer 7's decoders (DNS messages with name compression, HTTP request
+//! and response heads, chunked bodies) join this file when they land.
+
+use std::io::Cursor;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+
+use l2_link::pcap::{self, PcapReader};
+use l2_link::print::Dissection;
+use l2_link::wire::{ArpPacket, ArpRepr, EthernetFrame, EthernetRepr, MessagePacket, MessageRepr};
+use l3_net::wire::{
+    Icmpv4Packet, Icmpv4Repr, Ipv4Option, Ipv4OptionsIter, Ipv4Packet, Ipv4Repr, QuotedDatagram,
+};
+use l4_transport::wire::{TcpOptionsIter, TcpPacket, TcpRepr, UdpPacket, UdpRepr};
+
+/// Inputs per decoder (the issue asks for at least 100 000).
+const CASES: u64 = 100_000;
+
+/// Error type of layers 2–4 decoders (l3 and l4 re-use layer 2's).
+type WireError = l2_link::wire::Error;
+
+// ANCHOR: splitmix
+/// SplitMix64 (Steele, Lea, Flood 2014): one addition and a mixing
+/// function per number; good enough statistics for test inputs, and fully
+/// determined by its seed.
+struct Rng(u64);
+
+impl Rng {
+    /// The generator for case `case` of test `test`: each case can be
+    /// replayed alone.
+    fn for_case(test: u64, case: u64) -> Rng {
+        Rng(test.wrapping_mul(0xA076_1D64_78BD_642F) ^ case)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    // ANCHOR_END: splitmix
+
+    /// A number in `0..n` (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// True with probability `num / den`.
+    fn chance(&mut self, num: usize, den: usize) -> bool {
+        self.below(den) < num
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.next_u64() as u8
+    }
+
+    fn u16(&mut self) -> u16 {
+        self.next_u64() as u16
+    }
+
+    /// `len` random bytes.
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.byte()).collect()
+    }
+
+    /// Random bytes of a random length in `0..=max`.
+    fn any_bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        self.bytes(len)
+    }
+
+    /// One of `items` (not empty); the last is often a random value, to
+    /// mix known codes with anything.
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    fn ipv4(&mut self) -> Ipv4Addr {
+        Ipv4Addr::from(self.next_u64() as u32)
+    }
+}
+
+/// Runs `check` on `CASES` generators; a failure names its case.
+fn for_each_case(test: u64, mut check: impl FnMut(u64, &mut Rng)) {
+    for case in 0..CASES {
+        check(case, &mut Rng::for_case(test, case));
+    }
+}
+
+/// A `Truncated` error must be honest: it needed more than it got.
+fn assert_truncation_is_real(err: &WireError, len: usize, case: u64) {
+    if let WireError::Truncated { needed, got, .. } = *err {
+        assert!(
+            needed > got && got <= len,
+            "case {case}: Truncated {{ needed: {needed}, got: {got} }} for {len} bytes"
+        );
+    }
+}
+
+fn write_u16(buf: &mut [u8], at: usize, value: u16) {
+    if let Some(slot) = buf.get_mut(at..at + 2) {
+        slot.copy_from_slice(&value.to_be_bytes());
+    }
+}
+
+// ---------------------------------------------------------------- layer 2
+
+#[test]
+fn ethernet_and_vlan_headers_reemit_to_the_same_bytes() {
+    for_each_case(1, |case, rng| {
+        let mut bytes = rng.any_bytes(40);
+        if rng.chance(1, 3) {
+            // An 802.1Q tag, sometimes two (QinQ).
+            write_u16(&mut bytes, 12, 0x8100);
+            if rng.chance(1, 4) {
+                write_u16(&mut bytes, 16, 0x8100);
+            }
+        }
+        match EthernetRepr::parse(&EthernetFrame::new_unchecked(bytes.as_slice())) {
+            Ok(repr) => {
+                let len = repr.header_len();
+                let mut header = vec![0u8; len];
+                repr.emit(&mut EthernetFrame::new_unchecked(&mut header));
+                assert_eq!(header, bytes[..len], "case {case}");
+                let frame = EthernetFrame::new_checked(bytes.as_slice()).expect("parsed");
+                assert_eq!(frame.payload(), &bytes[len..], "case {case}");
+            }
+            Err(err) => {
+                assert!(
+                    matches!(err, WireError::Truncated { .. }),
+                    "case {case}: {err}"
+                );
+                assert_truncation_is_real(&err, bytes.len(), case);
+            }
+        }
+    });
+}
+
+#[test]
+fn arp_packets_reemit_to_the_same_bytes() {
+    for_each_case(2, |case, rng| {
+        let mut bytes = rng.any_bytes(40);
+        if rng.chance(3, 4) && bytes.len() >= 6 {
+            // Ethernet/IPv4 ARP, so parse gets past the type checks.
+            bytes[..6].copy_from_slice(&[0, 1, 8, 0, 6, 4]);
+        }
+        match ArpRepr::parse(&ArpPacket::new_unchecked(bytes.as_slice())) {
+            Ok(repr) => {
+                let mut packet = vec![0u8; repr.buffer_len()];
+                repr.emit(&mut ArpPacket::new_unchecked(&mut packet));
+                assert_eq!(packet, bytes[..packet.len()], "case {case}");
+            }
+            Err(err) => {
+                assert!(
+                    matches!(
+                        err,
+                        WireError::Truncated { .. } | WireError::Unsupported { .. }
+                    ),
+                    "case {case}: {err}"
+                );
+                assert_truncation_is_real(&err, bytes.len(), case);
+            }
+        }
+    });
+}
+
+#[test]
+fn lab_messages_reemit_to_the_same_bytes() {
+    for_each_case(3, |case, rng| {
+        let mut bytes = rng.any_bytes(40);
+        if rng.chance(3, 4) && bytes.len() >= 2 {
+            // A length that fits (or just overshoots), over mostly-ASCII text.
+            let text_len = rng.below(bytes.len() + 1) as u16;
+            write_u16(&mut bytes, 0, text_len);
+            if rng.chance(1, 2) {
+                for byte in &mut bytes[2..] {
+                    *byte &= 0x7f;
+                }
+            }
+        }
+        match MessageRepr::parse(&MessagePacket::new_unchecked(bytes.as_slice())) {
+            Ok(repr) => {
+                let mut packet = vec![0u8; repr.buffer_len()];
+                repr.emit(&mut MessagePacket::new_unchecked(&mut packet));
+                assert_eq!(packet, bytes[..packet.len()], "case {case}");
+            }
+            Err(err) => {
+                assert!(
+                    matches!(
+                        err,
+                        WireError::Truncated { .. } | WireError::Malformed { .. }
+                    ),
+                    "case {case}: {err}"
+                );
+                assert_truncation_is_real(&err, bytes.len(), case);
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------- layer 3
+
+/// IPv4 option encodings, valid and not, to build option areas from.
+fn ipv4_option_bytes(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(6) {
+        0 => vec![1],                                        // No-Operation
+        1 => vec![0],                                        // End of List
+        2 => [vec![7, 11, 4], rng.bytes(8)].concat(),        // Record Route
+        3 => [vec![68, 12, 5, 0x01], rng.bytes(8)].concat(), // Timestamp
+        4 => vec![148, 4, 0, 0],                             // Router Alert
+        _ => rng.any_bytes(6),                               // anything
+    }
+}
+
+/// A buffer that often looks like an IPv4 packet: version 4, an IHL and
+/// Total Length near the truth, options from real encodings, and (when the
+/// header fits) a correct checksum.
+fn plausible_ipv4(rng: &mut Rng, max_payload: usize) -> Vec<u8> {
+    if rng.chance(1, 8) {
+        return rng.any_bytes(60);
+    }
+    let mut options = Vec::new();
+    while rng.chance(1, 2) && options.len() < 40 {
+        options.extend(ipv4_option_bytes(rng));
+    }
+    options.truncate(40);
+    options.resize(options.len().next_multiple_of(4), 0);
+    let header_len = 20 + options.len();
+    let payload = rng.any_bytes(max_payload);
+    let mut bytes = [rng.bytes(20), options, payload].concat();
+    bytes[0] = 0x40 | (header_len / 4) as u8;
+    if rng.chance(1, 8) {
+        bytes[0] = rng.byte(); // any version, any IHL
+    }
+    let total_len = if rng.chance(3, 4) {
+        bytes.len()
+    } else {
+        rng.below(bytes.len() + 8)
+    };
+    write_u16(&mut bytes, 2, total_len as u16);
+    if rng.chance(1, 2) {
+        bytes[6] &= 0x7f; // reserved flag clear, as senders must
+    }
+    let ihl_len = usize::from(bytes[0] & 0x0f) * 4;
+    if rng.chance(7, 8) && ihl_len >= 20 && ihl_len <= bytes.len() {
+        Ipv4Packet::new_unchecked(&mut bytes[..ihl_len]).fill_checksum();
+    }
+    if rng.chance(1, 8) {
+        bytes.truncate(rng.below(bytes.len() + 1));
+    }
+    bytes
+}
+
+#[test]
+fn ipv4_headers_reemit_to_the_same_bytes() {
+    for_each_case(4, |case, rng| {
+        let bytes = plausible_ipv4(rng, 16);
+        let packet = Ipv4Packet::new_unchecked(bytes.as_slice());
+        match Ipv4Repr::parse(&packet) {
+            Ok(repr) => {
+                let header_len = repr.header_len();
+                assert_eq!(header_len, packet.header_len(), "case {case}");
+                assert_eq!(repr.buffer_len(), usize::from(packet.total_len()));
+                let mut header = vec![0u8; header_len];
+                repr.emit(&mut Ipv4Packet::new_unchecked(&mut header));
+                if packet.reserved_flag() {
+                    // The one field we normalise: the reserved flag goes
+                    // out as zero (RFC 791), so the checksum differs too.
+                    let again = Ipv4Repr::parse(&Ipv4Packet::new_unchecked(
+                        &[header.as_slice(), packet.payload()].concat()[..],
+                    ))
+                    .expect("our own header parses");
+                    assert_eq!(again, repr, "case {case}");
+                } else {
+                    assert_eq!(header, bytes[..header_len], "case {case}");
+                }
+            }
+            Err(err) => assert_truncation_is_real(&err, bytes.len(), case),
+        }
+    });
+}
+
+#[test]
+fn ipv4_options_iterator_covers_every_byte_once() {
+    for_each_case(5, |case, rng| {
+        let bytes = match rng.below(2) {
+            0 => rng.any_bytes(40),
+            _ => (0..rng.below(6))
+                .flat_map(|_| ipv4_option_bytes(rng))
+                .collect(),
+        };
+        let options: Vec<Ipv4Option<'_>> = Ipv4OptionsIter::new(&bytes).collect();
+        // Every byte belongs to exactly one option, in order; a malformed
+        // option (which takes the rest) can only be the last.
+        let covered: usize = options.iter().map(Ipv4Option::wire_len).sum();
+        assert_eq!(covered, bytes.len(), "case {case}: {options:?}");
+        if let Some(at) = options
+            .iter()
+            .position(|o| matches!(o, Ipv4Option::Malformed { .. }))
+        {
+            assert_eq!(at, options.len() - 1, "case {case}");
+        }
+        for option in &options {
+            // Record Route slots read from what is there, never past it.
+            assert!(option.recorded_route().count() <= bytes.len() / 4);
+        }
+    });
+}
+
+#[test]
+fn icmp_messages_reemit_to_the_same_bytes() {
+    for_each_case(6, |case, rng| {
+        let mut bytes = rng.any_bytes(48);
+        if let Some(msg_type) = bytes.first_mut() {
+            let any = rng.byte();
+            *msg_type = rng.pick(&[0, 8, 3, 11, 5, any]);
+        }
+        if rng.chance(1, 3) && bytes.len() >= 8 {
+            // Unused words zero, as RFC 792 and RFC 1191 want them.
+            bytes[4..6].fill(0);
+            if rng.chance(1, 2) {
+                bytes[6..8].fill(0);
+            }
+        }
+        if rng.chance(7, 8) && bytes.len() >= 8 {
+            Icmpv4Packet::new_unchecked(&mut bytes).fill_checksum();
+        }
+        match Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(bytes.as_slice())) {
+            Ok(repr) => {
+                assert_eq!(repr.build(), bytes, "case {case}");
+            }
+            Err(err) => {
+                assert!(
+                    matches!(
+                        err,
+                        WireError::Truncated { .. } | WireError::Malformed { .. }
+                    ),
+                    "case {case}: {err}"
+                );
+                assert_truncation_is_real(&err, bytes.len(), case);
+            }
+        }
+    });
+}
+
+#[test]
+fn quoted_datagrams_point_inside_the_quote() {
+    for_each_case(7, |case, rng| {
+        let bytes = plausible_ipv4(rng, 12);
+        match QuotedDatagram::parse(&bytes) {
+            Ok(quote) => {
+                let header_len = quote.header.header_len();
+                let start = quote.payload_start;
+                assert!(header_len + start.len() <= bytes.len(), "case {case}");
+                assert_eq!(
+                    start,
+                    &bytes[header_len..header_len + start.len()],
+                    "case {case}"
+                );
+                assert!(start.len() <= quote.header.payload_len, "case {case}");
+            }
+            Err(err) => assert_truncation_is_real(&err, bytes.len(), case),
+        }
+    });
+}
+
+// ---------------------------------------------------------------- layer 4
+
+#[test]
+fn udp_datagrams_reemit_to_the_same_bytes() {
+    for_each_case(8, |case, rng| {
+        let (src, dst) = (rng.ipv4(), rng.ipv4());
+        let mut bytes = rng.any_bytes(40);
+        if rng.chance(3, 4) && bytes.len() >= 8 {
+            let len = if rng.chance(3, 4) {
+                bytes.len()
+            } else {
+                rng.below(bytes.len() + 4)
+            };
+            write_u16(&mut bytes, 4, len as u16);
+            if UdpPacket::new_checked(bytes.as_slice()).is_ok() && rng.chance(7, 8) {
+                UdpPacket::new_unchecked(&mut bytes).fill_checksum(src, dst);
+            }
+        }
+        let packet = UdpPacket::new_unchecked(bytes.as_slice());
+        match UdpRepr::parse(&packet, src, dst) {
+            Ok(repr) => {
+                let len = usize::from(packet.len());
+                assert_eq!(repr.src_port, packet.src_port());
+                assert_eq!(repr.dst_port, packet.dst_port());
+                let rebuilt = repr.build(src, dst, packet.payload());
+                if packet.checksum() != 0 {
+                    assert_eq!(rebuilt, bytes[..len], "case {case}");
+                }
+            }
+            Err(err) => assert_truncation_is_real(&err, bytes.len(), case),
+        }
+    });
+}
+
+/// TCP option encodings, valid and not, to build option areas from.
+fn tcp_option_bytes(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(9) {
+        0 => vec![1],                                                       // NOP
+        1 => vec![0],                                                       // End of List
+        2 => [vec![2, 4], rng.bytes(2)].concat(),                           // MSS
+        3 => vec![3, 3, rng.byte()],                                        // Window Scale
+        4 => vec![4, 2],                                                    // SACK-Permitted
+        5 => [vec![5, 2 + 8 * rng.below(5) as u8], rng.bytes(32)].concat(), // SACK
+        6 => [vec![8, 10], rng.bytes(8)].concat(),                          // Timestamps
+        7 => [vec![rng.byte(), rng.byte()], rng.bytes(3)].concat(),         // any kind
+        _ => rng.any_bytes(4),
+    }
+}
+
+/// A buffer that often looks like a TCP segment from `src` to `dst`: a
+/// Data Offset that fits, options from real encodings, a correct checksum.
+fn plausible_tcp(rng: &mut Rng, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+    if rng.chance(1, 8) {
+        return rng.any_bytes(60);
+    }
+    let mut options = Vec::new();
+    while rng.chance(2, 3) && options.len() < 40 {
+        options.extend(tcp_option_bytes(rng));
+    }
+    options.truncate(40);
+    options.resize(options.len().next_multiple_of(4), 0);
+    let header_len = 20 + options.len();
+    let payload = rng.any_bytes(12);
+    let mut bytes = [rng.bytes(20), options, payload].concat();
+    bytes[12] = ((header_len / 4) as u8) << 4 | (bytes[12] & 0x0f);
+    if rng.chance(1, 2) {
+        bytes[12] &= 0xf0; // reserved bits zero
+    }
+    if rng.chance(1, 10) {
+        bytes[12] = rng.byte(); // any Data Offset
+    }
+    if rng.chance(7, 8) && TcpPacket::new_checked(bytes.as_slice()).is_ok() {
+        TcpPacket::new_unchecked(&mut bytes).fill_checksum(src, dst);
+    }
+    bytes
+}
+
+#[test]
+fn tcp_segments_reemit_to_segments_that_read_the_same() {
+    for_each_case(9, |case, rng| {
+        let (src, dst) = (rng.ipv4(), rng.ipv4());
+        let bytes = plausible_tcp(rng, src, dst);
+        let packet = TcpPacket::new_unchecked(bytes.as_slice());
+        match TcpRepr::parse(&packet, src, dst) {
+            Ok(repr) => {
+                // Options are re-encoded (End of List and padding become
+                // zeros, reserved bits zero), so compare meaning, then the
+                // fixed header and the data byte for byte.
+                let rebuilt = repr.build(src, dst);
+                let again = TcpRepr::parse(&TcpPacket::new_unchecked(rebuilt.as_slice()), src, dst)
+                    .expect("our own segment parses");
+                assert_eq!(again, repr, "case {case}");
+                assert_eq!(rebuilt[..12], bytes[..12], "case {case}");
+                assert_eq!(rebuilt[13..16], bytes[13..16], "case {case}");
+                assert_eq!(repr.payload, packet.payload(), "case {case}");
+            }
+            Err(err) => assert_truncation_is_real(&err, bytes.len(), case),
+        }
+    });
+}
+
+#[test]
+fn tcp_options_iterator_stops_at_the_first_damage() {
+    for_each_case(10, |case, rng| {
+        let bytes: Vec<u8> = match rng.below(2) {
+            0 => rng.any_bytes(40),
+            _ => (0..rng.below(6))
+                .flat_map(|_| tcp_option_bytes(rng))
+                .collect(),
+        };
+        let mut iter = TcpOptionsIter::new(&bytes);
+        let (mut read, mut consumed) = (0, 0);
+        while let Some(option) = iter.next() {
+            read += 1;
+            assert!(read <= bytes.len(), "case {case}: more options than bytes");
+            match option {
+                Ok(option) => {
+                    // Each option is read from bytes that are there.
+                    consumed += option.wire_len();
+                    assert!(consumed <= bytes.len(), "case {case}: {option:?}");
+                }
+                Err(err) => {
+                    assert!(matches!(err, WireError::Malformed { .. }), "case {case}");
+                    assert!(iter.next().is_none(), "case {case}: read past damage");
+                    break;
+                }
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------- pcap
+
+/// The capture fixtures of layer 2's pcap tests, written by our writer and
+/// by Wireshark's editcap and mergecap.
+fn fixtures() -> Vec<Vec<u8>> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/l2-link/tests/data/");
+    [
+        "lab.pcap",
+        "raw-ip.pcap",
+        "lab.pcapng",
+        "lab-nsec.pcapng",
+        "lab-merged.pcapng",
+    ]
+    .iter()
+    .map(|name| std::fs::read(format!("{dir}{name}")).expect("fixture"))
+    .collect()
+}
+
+/// Reads a whole capture; returns how many records came out and whether it
+/// ended in an error. Checks what must hold for any input.
+fn read_all(bytes: &[u8], case: u64) -> (usize, bool) {
+    let Ok(reader) = PcapReader::new(Cursor::new(bytes)) else {
+        return (0, true);
+    };
+    let mut records = 0;
+    let mut reader = reader.into_iter();
+    while let Some(record) = reader.next() {
+        match record {
+            Ok(record) => {
+                records += 1;
+                // Each record costs at least a 12-byte block (pcapng) or a
+                // 16-byte record header (pcap): no record out of nothing.
+                assert!(
+                    records * 12 <= bytes.len(),
+                    "case {case}: {records} records"
+                );
+                assert!(record.data.len() <= bytes.len(), "case {case}");
+                assert!(record.data.len() <= pcap::MAX_PACKET_LEN as usize);
+            }
+            Err(err) => {
+                assert!(!err.to_string().is_empty());
+                assert!(reader.next().is_none(), "case {case}: read on after damage");
+                return (records, true);
+            }
+        }
+    }
+    (records, false)
+}
+
+#[test]
+fn pcap_reader_survives_arbitrary_bytes() {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1], // pcap, little-endian, microseconds
+        [0xa1, 0xb2, 0xc3, 0xd4], // pcap, big-endian
+        [0x4d, 0x3c, 0xb2, 0xa1], // pcap, nanoseconds
+        [0x0a, 0x0d, 0x0d, 0x0a], // pcapng Section Header Block
+        [0, 0, 0, 0],
+    ];
+    for_each_case(11, |case, rng| {
+        let mut bytes = rng.any_bytes(96);
+        if rng.chance(3, 4) && bytes.len() >= 4 {
+            bytes[..4].copy_from_slice(&rng.pick(&MAGICS));
+            // pcapng's byte-order magic, so the section header can be read.
+            if bytes[0] == 0x0a && bytes.len() >= 12 && rng.chance(3, 4) {
+                bytes[8..12].copy_from_slice(&[0x4d, 0x3c, 0x2b, 0x1a]);
+            }
+        }
+        read_all(&bytes, case);
+    });
+}
+
+#[test]
+fn pcap_reader_survives_damaged_real_captures() {
+    let fixtures = fixtures();
+    for (i, fixture) in fixtures.iter().enumerate() {
+        assert_eq!(read_all(fixture, i as u64), (read_all(fixture, 0).0, false));
+        assert!(read_all(fixture, 0).0 >= 3, "fixture {i} reads whole");
+    }
+    for_each_case(12, |case, rng| {
+        let mut bytes = fixtures[rng.below(fixtures.len())].clone();
+        for _ in 0..=rng.below(4) {
+            let at = rng.below(bytes.len());
+            match rng.below(5) {
+                0 => bytes[at] ^= 1 << rng.below(8),
+                1 => bytes[at] = rng.pick(&[0, 0xff, 0x7f, 0x80]),
+                2 => bytes.truncate(at),
+                3 => {
+                    // A length field (any aligned word) set to something big.
+                    let word = at & !3;
+                    if let Some(slot) = bytes.get_mut(word..word + 4) {
+                        slot.copy_from_slice(&(rng.next_u64() as u32).to_le_bytes());
+                    }
+                }
+                _ => {
+                    let chunk = bytes[at..].iter().take(rng.below(32)).copied();
+                    let chunk: Vec<u8> = chunk.collect();
+                    bytes.splice(at..at, chunk);
+                }
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        read_all(&bytes, case);
+    });
+}
+
+// ---------------------------------------------------------------- printer
+
+/// A frame that often makes sense down to layer 4, so every dissector runs.
+fn plausible_frame(rng: &mut Rng) -> Vec<u8> {
+    let any = rng.u16();
+    let ethertype = rng.pick(&[0x0800, 0x0800, 0x0806, 0x88b5, 0x8100, any]);
+    let mut frame = rng.bytes(12);
+    frame.extend(u16::to_be_bytes(ethertype));
+    if ethertype == 0x8100 {
+        frame.extend(rng.bytes(2));
+        let any = rng.u16();
+        frame.extend(u16::to_be_bytes(rng.pick(&[0x0800, 0x0806, any])));
+    }
+    let (src, dst) = (rng.ipv4(), rng.ipv4());
+    let l4 = match rng.below(4) {
+        0 => plausible_tcp(rng, src, dst),
+        1 => {
+            let mut udp = rng.any_bytes(24);
+            let len = udp.len() as u16;
+            write_u16(&mut udp, 4, len);
+            udp
+        }
+        2 => {
+            let mut icmp = [
+                vec![rng.byte(), 0, 0, 0, 0, 0, 0, 0],
+                plausible_ipv4(rng, 8),
+            ]
+            .concat();
+            icmp[0] = rng.pick(&[0, 3, 8, 11]);
+            Icmpv4Packet::new_unchecked(&mut icmp).fill_checksum();
+            icmp
+        }
+        _ => rng.any_bytes(24),
+    };
+    let mut ip = rng.bytes(20);
+    ip[0] = 0x45;
+    let any = rng.byte();
+    ip[9] = rng.pick(&[1, 6, 17, any]);
+    ip[12..16].copy_from_slice(&src.octets());
+    ip[16..20].copy_from_slice(&dst.octets());
+    write_u16(&mut ip, 2, (20 + l4.len()) as u16);
+    ip[6] = 0; // not a fragment, so layer 4 is decoded
+    ip[7] = 0;
+    Ipv4Packet::new_unchecked(&mut ip).fill_checksum();
+    frame.extend(ip);
+    frame.extend(l4);
+    if rng.chance(1, 4) {
+        frame.truncate(rng.below(frame.len() + 1));
+    }
+    if rng.chance(1, 4) {
+        let at = rng.below(frame.len().max(1));
+        if let Some(byte) = frame.get_mut(at) {
+            *byte = rng.byte();
+        }
+    }
+    frame
+}
+
+fn within(range: &Range<usize>, len: usize) -> bool {
+    range.start <= range.end && range.end <= len
+}
+
+#[test]
+fn printer_describes_any_frame_within_its_bytes() {
+    let printer = l4_transport::print::printer();
+    for_each_case(13, |case, rng| {
+        let frame = if rng.chance(1, 5) {
+            rng.any_bytes(64)
+        } else {
+            plausible_frame(rng)
+        };
+        let dissection: Dissection = printer.dissect(&frame);
+        for layer in &dissection.layers {
+            assert!(within(&layer.range, frame.len()), "case {case}: {layer:?}");
+            for field in &layer.fields {
+                assert!(within(&field.range, frame.len()), "case {case}: {field:?}");
+            }
+        }
+        let summary = printer.summary(&frame);
+        assert!(!summary.contains('\n'), "case {case}: {summary}");
+        assert_eq!(summary, dissection.summary(), "case {case}");
+        let dump = printer.hexdump(&frame);
+        for note in &dissection.notes {
+            assert!(
+                dump.contains(note.as_str()),
+                "case {case}: {note} in {dump}"
+            );
+        }
+    });
+}
