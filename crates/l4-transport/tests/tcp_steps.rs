@@ -780,7 +780,8 @@ fn client_in(state: State) -> (Test, u32) {
 
 #[test]
 fn rst_in_each_synchronized_state() {
-    // RFC 9293 §3.10.7.4 second: an acceptable RST ends the connection
+    // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2's stricter test
+    // (which RFC 9293 recommends): a RST at exactly RCV.NXT ends the connection
     // ("connection reset" where the user still expected data), an
     // unacceptable one is dropped without an answer.
     let cases = [
@@ -799,15 +800,22 @@ fn rst_in_each_synchronized_state() {
         t.recv(seg(rcv_nxt.wrapping_sub(1)).rst());
         t.expect_nothing();
         assert_eq!(t.state(), state, "unacceptable RST in {state}");
-        // In the window (at RCV.NXT, and further in): CLOSED.
-        for offset in [0, 1000] {
-            let (mut t, rcv_nxt) = client_in(state);
-            t.recv(seg(rcv_nxt + offset).rst());
-            assert_eq!(t.state(), State::Closed, "acceptable RST in {state}");
-            assert_eq!(t.conn().error(), error, "{state}");
-            t.expect_nothing();
-            assert_eq!(t.conn().poll_at(), None, "no timer left in {state}");
-        }
+        // In the window but not at RCV.NXT: a challenge ACK (RFC 5961
+        // §3.2), and the connection lives on.
+        let (mut t, rcv_nxt) = client_in(state);
+        t.recv(seg(rcv_nxt + 1000).rst());
+        t.expect(|s| {
+            assert!(!s.rst);
+            assert_eq!(s.ack, Some(rcv_nxt), "challenge ACK of RCV.NXT");
+        });
+        assert_eq!(t.state(), state, "in-window RST in {state}");
+        // At exactly RCV.NXT: CLOSED.
+        let (mut t, rcv_nxt) = client_in(state);
+        t.recv(seg(rcv_nxt).rst());
+        assert_eq!(t.state(), State::Closed, "acceptable RST in {state}");
+        assert_eq!(t.conn().error(), error, "{state}");
+        t.expect_nothing();
+        assert_eq!(t.conn().poll_at(), None, "no timer left in {state}");
     }
 }
 
@@ -1827,4 +1835,81 @@ fn after_an_idle_rto_cwnd_restarts_from_the_initial_window() {
     t.send(&vec![2u8; 12_000]);
     assert_eq!(drain(&mut t).len(), 4, "the restart window, 4·SMSS");
     assert_eq!(t.conn().cwnd(), 4 * SMSS as usize);
+}
+
+// ---------------------------------------------------------------------------
+// Blind attacks (RFC 5961)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_challenge_ack_answers_an_in_window_rst_and_the_connection_survives() {
+    let mut t = established_client(traced());
+    t.send(b"hello");
+    t.expect(|s| assert_eq!(s.data, b"hello"));
+    // A forged RST that guessed the window but not RCV.NXT.
+    t.recv(seg(PEER_ISS + 1 + 30_000).rst());
+    t.expect(|s| is(s, ".", ISS + 6, Some(PEER_ISS + 1)));
+    t.expect_nothing();
+    assert_eq!(t.state(), State::Established);
+    assert_eq!(t.conn().error(), None);
+    // The connection goes on: data both ways.
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 6).data(b"world"));
+    t.expect(|s| is(s, ".", ISS + 6, Some(PEER_ISS + 6)));
+    assert_eq!(t.read_all(), b"world");
+    let challenges = t
+        .conn_mut()
+        .take_trace()
+        .into_iter()
+        .filter(|e| matches!(e, TraceEvent::ChallengeAck { .. }))
+        .count();
+    assert_eq!(challenges, 1);
+    // A peer that really reset answers the challenge with a RST at
+    // exactly the number we acknowledged: that one counts.
+    t.recv(seg(PEER_ISS + 6).rst());
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.conn().error(), Some(ConnectionError::Reset));
+}
+
+#[test]
+fn an_out_of_window_rst_is_ignored_silently() {
+    let mut t = established_client(TcpConfig::default());
+    t.recv(seg(PEER_ISS + 1 + 70_000).rst());
+    t.recv(seg(PEER_ISS - 100).rst());
+    t.expect_nothing();
+    assert_eq!(t.state(), State::Established);
+}
+
+#[test]
+fn a_syn_in_established_gets_a_challenge_ack() {
+    // RFC 5961 §4.2: wherever the SYN falls, in the window or not.
+    for syn_seq in [PEER_ISS + 1, PEER_ISS + 500, PEER_ISS + 1 + 100_000, 7] {
+        let mut t = established_client(TcpConfig::default());
+        t.recv(seg(syn_seq).syn());
+        t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
+        t.expect_nothing();
+        assert_eq!(t.state(), State::Established, "SYN at {syn_seq}");
+    }
+}
+
+#[test]
+fn challenge_acks_are_rate_limited() {
+    // RFC 5961 §7: at most `challenge_ack_limit` a second.
+    let limit = 3;
+    let mut t = established_client(TcpConfig {
+        challenge_ack_limit: limit,
+        ..TcpConfig::default()
+    });
+    for i in 0..10 {
+        t.recv(seg(PEER_ISS + 2000).rst());
+        if i < limit {
+            t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
+        } else {
+            t.expect_nothing();
+        }
+    }
+    // A second later, the budget is back.
+    t.advance(1000);
+    t.recv(seg(PEER_ISS + 2000).syn());
+    t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
+    assert_eq!(t.state(), State::Established);
 }

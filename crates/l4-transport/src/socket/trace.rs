@@ -120,7 +120,8 @@ impl TraceFormatter {
             | TraceEvent::FastRetransmit { .. }
             | TraceEvent::SackReceived { .. }
             | TraceEvent::WindowAdvertised { .. }
-            | TraceEvent::PeerWindow { .. } => {
+            | TraceEvent::PeerWindow { .. }
+            | TraceEvent::ChallengeAck { .. } => {
                 write!(line, "{local} <> {remote}: {}", record.event)
             }
             TraceEvent::Overflowed { lost } => write!(line, "{lost} trace events lost"),

@@ -55,6 +55,10 @@ pub struct TcpConfig {
     /// (segments, state changes, RTT samples, timeouts), for
     /// `tcp-client --trace`. Off by default: nobody would drain them.
     pub trace: bool,
+    /// Challenge ACKs (RFC 5961) a connection sends per second at most
+    /// (§7 asks for a limit; Linux's per-host default is 1000, ours is per
+    /// connection). Default 10.
+    pub challenge_ack_limit: u32,
 }
 
 impl Default for TcpConfig {
@@ -69,6 +73,7 @@ impl Default for TcpConfig {
             max_rto: Duration::from_secs(60),
             max_retries: 8,
             trace: false,
+            challenge_ack_limit: 10,
         }
     }
 }

@@ -184,6 +184,14 @@ pub enum TraceEvent {
         /// SND.WND in bytes.
         window: usize,
     },
+    /// A challenge ACK answered a suspicious segment (RFC 5961): a RST
+    /// in the window but not at RCV.NXT, a SYN, or a very old ACK.
+    ChallengeAck {
+        /// When.
+        at: Instant,
+        /// What provoked it.
+        why: &'static str,
+    },
     /// The connection failed.
     Failed {
         /// When.
@@ -214,6 +222,7 @@ impl TraceEvent {
             | TraceEvent::SackReceived { at, .. }
             | TraceEvent::WindowAdvertised { at, .. }
             | TraceEvent::PeerWindow { at, .. }
+            | TraceEvent::ChallengeAck { at, .. }
             | TraceEvent::Failed { at, .. } => Some(*at),
             TraceEvent::Overflowed { .. } => None,
         }
@@ -286,6 +295,7 @@ impl fmt::Display for TraceEvent {
             TraceEvent::PeerWindow { una, window, .. } => {
                 write!(f, "peer window {una}+{window}")
             }
+            TraceEvent::ChallengeAck { why, .. } => write!(f, "challenge ACK: {why}"),
             TraceEvent::Failed { error, .. } => write!(f, "failed: {error}"),
             TraceEvent::Overflowed { lost } => {
                 write!(f, "{lost} trace events lost (not drained)")

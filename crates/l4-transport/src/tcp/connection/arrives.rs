@@ -1,7 +1,7 @@
 //! SEGMENT ARRIVES (RFC 9293 §3.10.7): what a connection does with each
 //! segment, in the RFC's order. Each step below names the RFC's step.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::super::congestion::{DuplicateAckAction, NewAckAction};
 use super::super::error::ConnectionError;
@@ -124,34 +124,39 @@ impl Connection {
             seg.syn = false;
         }
 
+        // A SYN in a synchronized state, wherever it falls, gets a
+        // challenge ACK (RFC 5961 §4.2, below) — not the plain ACK of an
+        // unacceptable segment, so that it is rate limited too.
+        if seg.syn {
+            return self.challenge(now, "SYN in a synchronized state");
+        }
+
         // First, check sequence number.
         if !acceptable(seg.seq, seg.len(), self.rcv.nxt, self.receive_window()) {
-            if !flags.contains(TcpFlags::RST) {
-                self.ack_due = true;
+            if flags.contains(TcpFlags::RST) {
+                return self.drop_segment(now, "RST outside the window ignored");
             }
+            self.ack_due = true;
             self.restart_time_wait_on_fin_again(now, seg);
             return self.drop_segment(now, "unacceptable sequence number (answered with ACK)");
         }
 
-        // Second, check the RST bit. (RFC 9293 recommends RFC 5961's
-        // stricter test — RST only at exactly RCV.NXT, a challenge ACK
-        // otherwise; that arrives with part 2.)
+        // Second, check the RST bit, as RFC 5961 §3.2 (and RFC 9293)
+        // recommend: only a RST at exactly RCV.NXT resets; one elsewhere
+        // in the window gets a challenge ACK. A blind attacker must now
+        // guess the exact sequence number, not just land in the window.
         if flags.contains(TcpFlags::RST) {
+            if seg.seq != self.rcv.nxt {
+                return self.challenge(now, "RST in window but not at RCV.NXT");
+            }
             return self.reset_received(now);
         }
 
         // Third, check security: RFC 9293 §3.10.7.4 leaves the IP security
         // option to the few networks that use it; we do not.
 
-        // Fourth, check the SYN bit. A SYN in the window of a synchronized
-        // connection is answered with an ACK (RFC 9293 recommends RFC 5961
-        // §4's "challenge ACK"): a peer that really restarted answers that
-        // with a RST carrying the right sequence number; a blind attacker
-        // cannot. (Rate limiting it comes with part 2.)
-        if seg.syn {
-            self.ack_due = true;
-            return self.drop_segment(now, "SYN in window (challenge ACK sent)");
-        }
+        // Fourth, check the SYN bit: done above, before the sequence
+        // check (RFC 5961 §4.2).
 
         // Fifth, check the ACK field.
         if !flags.contains(TcpFlags::ACK) {
@@ -257,6 +262,13 @@ impl Connection {
             // It acknowledges something not yet sent.
             self.ack_due = true;
             self.drop_segment(now, "ACK of data never sent (answered with ACK)");
+            return false;
+        }
+        // RFC 5961 §5.2: an ACK older than the largest window the peer
+        // ever offered cannot come from the peer's recent past: likely a
+        // blind injection. Challenge it, and do not take its data.
+        if ack < self.snd.una - self.snd.max_wnd.max(1) {
+            self.challenge(now, "ACK far older than SND.UNA");
             return false;
         }
         if self.is_duplicate_ack(segment) {
@@ -402,6 +414,34 @@ impl Connection {
             rto: snapshot.rto,
         });
     }
+
+    // ANCHOR: challenge_ack
+    /// Sends a challenge ACK (RFC 5961 §3.2, §4.2, §5.2): our current
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT>`. A peer that really restarted (or
+    /// really meant the RST) answers it with a RST at exactly RCV.NXT; an
+    /// off-path attacker never sees it. At most
+    /// [`TcpConfig::challenge_ack_limit`] a second (RFC 5961 §7), so that
+    /// a flood of forged segments cannot turn us into an ACK cannon.
+    ///
+    /// [`TcpConfig::challenge_ack_limit`]: super::super::TcpConfig::challenge_ack_limit
+    fn challenge(&mut self, now: Instant, why: &'static str) {
+        let window_over = self
+            .challenge_window
+            .is_none_or(|start| now.saturating_duration_since(start) >= Duration::from_secs(1));
+        if window_over {
+            self.challenge_window = Some(now);
+            self.challenges_sent = 0;
+        }
+        if self.challenges_sent >= self.config.challenge_ack_limit {
+            return self.drop_segment(now, "challenge ACK rate limit reached (RFC 5961 §7)");
+        }
+        self.challenges_sent += 1;
+        self.ack_due = true;
+        self.drop_segment(now, why);
+        self.trace
+            .record(|| TraceEvent::ChallengeAck { at: now, why });
+    }
+    // ANCHOR_END: challenge_ack
 
     /// The handshake completed (from SYN-SENT or SYN-RECEIVED). A CLOSE
     /// made in SYN-RECEIVED now takes effect (RFC 9293 §3.10.4).

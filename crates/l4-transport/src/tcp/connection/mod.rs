@@ -155,6 +155,10 @@ pub struct Connection {
     /// trace records changes only.
     traced_advertised: Option<(TcpSeqNumber, usize)>,
     traced_peer_window: Option<(TcpSeqNumber, usize)>,
+    /// RFC 5961 §7's rate limit: when the current one-second window
+    /// began, and challenge ACKs sent in it.
+    challenge_window: Option<Instant>,
+    challenges_sent: u32,
     /// The user called CLOSE: a FIN follows the last byte of data.
     fin_queued: bool,
     /// The sequence number our FIN took, once it was sent.
@@ -254,6 +258,8 @@ impl Connection {
             fin_out_of_order: None,
             traced_advertised: None,
             traced_peer_window: None,
+            challenge_window: None,
+            challenges_sent: 0,
             fin_queued: false,
             fin_seq: None,
             ack_due: false,
