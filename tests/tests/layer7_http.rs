@@ -88,6 +88,14 @@ fn http_get_fetches_alphas_5_mib_and_more_pages_over_one_connection() {
         "big.bin differs from the generator's bytes"
     );
 
+    // The name came from alpha's DNS server, through our resolver, once.
+    assert_eq!(
+        stderr
+            .matches("* Resolved www.lab.test to 198.18.0.1 (DNS, 198.18.0.1:53")
+            .count(),
+        1,
+        "{stderr}"
+    );
     // The exchange as curl -v shows it.
     assert!(stderr.contains("> GET /big.bin HTTP/1.1"), "{stderr}");
     assert!(stderr.contains("> Host: www.lab.test"), "{stderr}");

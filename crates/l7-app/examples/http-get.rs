@@ -9,11 +9,13 @@
 //! cargo run -p l7-app --example http-get -- http://www.lab.test/ http://www.lab.test/about.html --trace
 //! ```
 //!
-//! Host names: an IPv4 literal is used as is; names under `lab.test` are
-//! looked up in the lab's hosts table ([`l7_app::http::url::lab_hosts`]),
-//! the same names alpha's DNS server answers for. The lookup is one
-//! function, [`resolve`] below, where a DNS resolver takes its place.
+//! Host names: an IPv4 literal is used as is; a name is resolved with our
+//! DNS resolver over our UDP (an A query to alpha's DNS server,
+//! 198.18.0.1:53, unless `--dns` names another), following CNAMEs. With
+//! `--no-dns` the lab's hosts table
+//! ([`l7_app::http::url::lab_hosts`]) answers instead.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -26,7 +28,9 @@ use l2_link::wire::MacAddr;
 use l3_net::stack::parse_cidr;
 use l4_transport::socket::exercise::StackPlace;
 use l4_transport::socket::{Stack, StackConfig, TcpStream, TraceStyle};
-use l7_app::http::url::{HttpUrl, lab_hosts};
+use l7_app::dns::resolver::{OurStack, Resolver};
+use l7_app::dns::wire::{Name, RecordType};
+use l7_app::http::url::{HttpUrl, address_in_answer, lab_hosts};
 use l7_app::http::{Client, RequestHead, ResponseHead};
 
 /// The page fetched when no URL is given.
@@ -59,6 +63,13 @@ struct Args {
     /// Print every TCP segment in and out on stderr.
     #[arg(short = 't', long)]
     trace: bool,
+    /// The DNS server that resolves host names (default: alpha,
+    /// 198.18.0.1:53).
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_server)]
+    dns: Option<SocketAddrV4>,
+    /// Do not ask DNS: look names up in the lab's hosts table.
+    #[arg(long, conflicts_with = "dns")]
+    no_dns: bool,
     /// Interface to run our stack on (default in the lab: lab1).
     #[arg(long)]
     interface: Option<String>,
@@ -110,6 +121,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         args,
         stack: &stack,
         client: None,
+        addresses: HashMap::new(),
     };
     for (index, url) in urls.iter().enumerate() {
         let mut sink: Box<dyn Write> = match args.outputs.get(index) {
@@ -128,6 +140,8 @@ struct Session<'a> {
     args: &'a Args,
     stack: &'a Stack,
     client: Option<(SocketAddrV4, String, Client<TcpStream>)>,
+    /// Names already resolved in this run.
+    addresses: HashMap<String, Ipv4Addr>,
 }
 
 impl Session<'_> {
@@ -164,7 +178,7 @@ impl Session<'_> {
         last: bool,
         sink: &mut dyn Write,
     ) -> Result<ResponseHead, Failure> {
-        let address = resolve(&url.host)?;
+        let address = self.resolve(&url.host)?;
         let server = SocketAddrV4::new(address, url.port);
         let host = url.host_field();
         let kept = self
@@ -206,25 +220,50 @@ impl Session<'_> {
     }
     // ANCHOR_END: fetch_once
 
+    // ANCHOR: resolve
+    /// The IPv4 address of `host`: a literal as is; a name from our DNS
+    /// resolver over our own UDP (or the lab's hosts table with
+    /// `--no-dns`), remembered for the rest of the run.
+    fn resolve(&mut self, host: &str) -> Result<Ipv4Addr, Failure> {
+        if let Ok(address) = host.parse() {
+            return Ok(address);
+        }
+        if let Some(address) = self.addresses.get(host) {
+            return Ok(*address);
+        }
+        let address = if self.args.no_dns {
+            lab_hosts(host)
+                .ok_or_else(|| Failure::Usage(format!("{host}: not in the lab's hosts table")))?
+        } else {
+            let server = self
+                .args
+                .dns
+                .unwrap_or(SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 1), 53));
+            let name: Name = host
+                .parse()
+                .map_err(|error| Failure::Usage(format!("{host}: {error}")))?;
+            let mut resolver = Resolver::new(OurStack::new(self.stack)?, server);
+            let response = resolver.query(&name, RecordType::A)?;
+            let address = address_in_answer(&response.message.answers, &name).ok_or_else(|| {
+                Failure::NoAnswer(format!("{host}: no address (DNS server {server})"))
+            })?;
+            self.note(&format!(
+                "Resolved {host} to {address} (DNS, {server}, {:.1} ms)",
+                response.elapsed.as_secs_f64() * 1000.0
+            ));
+            address
+        };
+        self.addresses.insert(host.to_string(), address);
+        Ok(address)
+    }
+    // ANCHOR_END: resolve
+
     fn note(&self, text: &str) {
         if !self.args.silent {
             eprintln!("* {text}");
         }
     }
 }
-
-// ANCHOR: resolve
-/// The IPv4 address of `host`: a literal, or a `lab.test` name from the
-/// lab's hosts table. (A DNS lookup answers the same question; this is
-/// the one place to call it.)
-fn resolve(host: &str) -> Result<Ipv4Addr, Failure> {
-    lab_hosts(host).ok_or_else(|| {
-        Failure::Usage(format!(
-            "{host}: unknown host (an IPv4 address, or a name under lab.test)"
-        ))
-    })
-}
-// ANCHOR_END: resolve
 
 /// Prints a head line by line with `mark` in front (curl -v's style),
 /// the final empty line as a lone mark.
@@ -236,4 +275,15 @@ fn show(silent: bool, mark: char, head: &str) {
         eprintln!("{mark} {line}");
     }
     eprintln!("{mark}");
+}
+
+/// `ADDR` or `ADDR:PORT` (port 53 by default).
+fn parse_server(text: &str) -> Result<SocketAddrV4, String> {
+    match text.parse::<SocketAddrV4>() {
+        Ok(server) => Ok(server),
+        Err(_) => text
+            .parse::<Ipv4Addr>()
+            .map(|address| SocketAddrV4::new(address, 53))
+            .map_err(|_| format!("{text}: an IPv4 address, with :port if not 53")),
+    }
 }

@@ -1,7 +1,9 @@
 //! `http://host[:port]/path` URLs (RFC 9110 §4.2.1), and finding the
-//! address of a host in the lab.
+//! address of a host: in a DNS answer, or in the lab's hosts table.
 
 use std::net::Ipv4Addr;
+
+use crate::dns::wire::{Name, RData, Record};
 
 /// The parts of an `http` URL a client needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,28 @@ pub fn lab_hosts(host: &str) -> Option<Ipv4Addr> {
 }
 // ANCHOR_END: lab_hosts
 
+// ANCHOR: address_in_answer
+/// The IPv4 address a DNS answer gives `name`: follows CNAME records
+/// (`www.lab.test` → `alpha.lab.test`) through the answer section to an A
+/// record, as a stub resolver's caller must (RFC 1034 §3.6.2, §5.3.1). At
+/// most 8 aliases, so a loop of CNAMEs ends.
+pub fn address_in_answer(answers: &[Record], name: &Name) -> Option<Ipv4Addr> {
+    let mut current = name.clone();
+    for _ in 0..8 {
+        let mut alias = None;
+        for record in answers.iter().filter(|r| r.name.eq_ignore_case(&current)) {
+            match &record.data {
+                RData::A(address) => return Some(*address),
+                RData::Cname(target) => alias = Some(target.clone()),
+                _ => {}
+            }
+        }
+        current = alias?;
+    }
+    None
+}
+// ANCHOR_END: address_in_answer
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +158,31 @@ mod tests {
             Some(Ipv4Addr::new(198, 18, 0, 1))
         );
         assert_eq!(lab_hosts("example.com"), None);
+    }
+
+    #[test]
+    fn cname_chains_are_followed_to_an_address() {
+        use crate::dns::wire::Class;
+        let name = |text: &str| text.parse::<Name>().unwrap();
+        let record = |owner: &str, data: RData| Record {
+            name: name(owner),
+            class: Class(1),
+            ttl: 60,
+            data,
+        };
+        let answers = [
+            record("alpha.lab.test", RData::A(Ipv4Addr::new(198, 18, 0, 1))),
+            record("WWW.lab.test", RData::Cname(name("alpha.lab.test"))),
+        ];
+        assert_eq!(
+            address_in_answer(&answers, &name("www.lab.test")),
+            Some(Ipv4Addr::new(198, 18, 0, 1))
+        );
+        assert_eq!(address_in_answer(&answers, &name("beta.lab.test")), None);
+        let looping = [
+            record("a.test", RData::Cname(name("b.test"))),
+            record("b.test", RData::Cname(name("a.test"))),
+        ];
+        assert_eq!(address_in_answer(&looping, &name("a.test")), None);
     }
 }
