@@ -7,3 +7,15 @@
 
 pub mod dns;
 pub mod http;
+pub mod journey;
+
+/// A printer that knows every layer of rawstack: Ethernet, 802.1Q and ARP
+/// (layer 2), IPv4 and ICMP (layer 3), UDP and TCP (layer 4), DNS on port
+/// 53 and HTTP on port 80 (this crate) — what the `dissect` and `journey`
+/// exercises decode frames with.
+pub fn printer() -> l2_link::print::Printer {
+    let mut printer = l4_transport::print::printer();
+    dns::print::register(&mut printer);
+    http::print::register(&mut printer);
+    printer
+}
