@@ -1,16 +1,21 @@
 //! `tcp-client` — like `nc HOST PORT`, over our own TCP: what it reads on
 //! stdin goes to the connection, what arrives goes to stdout, and it ends
 //! when both directions are done. `--trace` prints every segment to
-//! stderr, so the handshake and the teardown can be watched.
+//! stderr, so the handshake and the teardown can be watched; `--plot`
+//! draws the connection as a time–sequence graph (an SVG file) when it is
+//! over; `--loss` makes our stack lose a share of its own frames, so that
+//! the graph has recoveries to show.
 //!
 //! ```text
 //! cargo run -p l4-transport --example tcp-client                       # on raw: to alpha's echo, port 7
 //! echo hello | cargo run -p l4-transport --example tcp-client -- --trace
 //! cargo run -p l4-transport --example tcp-client -- 198.18.0.1 80 < request.txt
+//! cargo run -p l4-transport --example tcp-client -- --loss 5 --seed 1 --plot download.svg 198.18.0.1 8000 < /dev/null > file
 //! ```
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddrV4};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,8 +23,9 @@ use clap::Parser;
 use l2_link::exercise::{Failure, lab, parse_mac};
 use l2_link::wire::MacAddr;
 use l3_net::stack::parse_cidr;
+use l4_transport::plot;
 use l4_transport::socket::exercise::StackPlace;
-use l4_transport::socket::{StackConfig, TcpStream, TraceStyle};
+use l4_transport::socket::{InjectedLoss, Stack, StackConfig, TcpStream, TraceStyle};
 
 /// Like nc, over our own TCP: connect to HOST PORT, send stdin, print what
 /// comes back, and close when both sides are done.
@@ -59,6 +65,27 @@ struct Args {
     /// A gateway for destinations off our network.
     #[arg(short = 'g', long)]
     gateway: Option<Ipv4Addr>,
+    /// When the connection is over, draw it as a time–sequence graph
+    /// (data, ACKs, receive window, retransmissions, cwnd) into this SVG
+    /// file.
+    #[arg(short = 'p', long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Our stack loses this share of its own frames, in percent, going
+    /// out and coming in (l2-link's fault-injecting device).
+    #[arg(short = 'l', long, value_name = "PCT", value_parser = parse_percent)]
+    loss: Option<f64>,
+    /// The seed that decides which frames --loss drops (the same seed, the
+    /// same losses).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "loss")]
+    seed: u64,
+}
+
+/// A percentage from 0 to 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(percent) if (0.0..=100.0).contains(&percent) => Ok(percent),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -83,7 +110,12 @@ fn run(args: &Args) -> Result<(), Failure> {
             TraceStyle::Relative
         });
     }
-    let stack = place.open(args.host.is_some(), config)?;
+    config.keep_trace = args.plot.is_some();
+    let loss = args.loss.map(|percent| InjectedLoss {
+        percent,
+        seed: args.seed,
+    });
+    let stack = place.open_lossy(args.host.is_some(), config, loss)?;
     let server = SocketAddrV4::new(args.host.unwrap_or(lab::ALPHA_IP), args.port.unwrap_or(7));
     let stream = match args.wait {
         None => TcpStream::connect(&stack, server),
@@ -100,15 +132,56 @@ fn run(args: &Args) -> Result<(), Failure> {
     if args.verbose {
         eprintln!("tcp-client: connected {} → {server}", stream.local_addr()?);
     }
-    let (sent, received) = relay(&stream)?;
-    // Dropping the stream closes it and waits for our FIN's ACK; here it
-    // is already acknowledged (both directions are done).
-    stream.close()?;
+    let local = stream.local_addr()?;
+    let transfer = relay(&stream).and_then(|(sent, received)| {
+        // Dropping the stream closes it and waits for our FIN's ACK; here
+        // it is already acknowledged (both directions are done).
+        stream.close()?;
+        Ok((sent, received))
+    });
+    // The graph is drawn however the connection ended: a failed one is
+    // the one most worth looking at.
+    if let Some(path) = &args.plot {
+        let title = format!("tcp-client {local} → {server}{}", loss_note(loss));
+        write_plot(&stack, local, server, path, &title)?;
+        if args.verbose {
+            eprintln!("tcp-client: plot written to {}", path.display());
+        }
+    }
+    let (sent, received) = transfer?;
     if args.verbose {
         eprintln!("tcp-client: closed; {sent} bytes sent, {received} received");
     }
     Ok(())
 }
+
+/// `, 5% loss (seed 1)` for a title, or nothing.
+fn loss_note(loss: Option<InjectedLoss>) -> String {
+    match loss {
+        Some(InjectedLoss { percent, seed }) => format!(", {percent}% loss (seed {seed})"),
+        None => String::new(),
+    }
+}
+
+// ANCHOR: write_plot
+/// Draws the connection from `local` to `remote` — everything our stack
+/// kept of its trace — as a time–sequence graph into `path`.
+fn write_plot(
+    stack: &Stack,
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    path: &Path,
+    title: &str,
+) -> io::Result<()> {
+    let events: Vec<_> = stack
+        .take_trace(local, remote)
+        .into_iter()
+        .map(|record| record.event)
+        .collect();
+    std::fs::write(path, plot::time_sequence_svg(&events, title))
+        .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))
+}
+// ANCHOR_END: write_plot
 
 // ANCHOR: relay
 /// stdin → connection on one thread, connection → stdout on this one.

@@ -14,6 +14,7 @@
 //! - [`print`](mod@print) — UDP and TCP decoders for the frame printer.
 #![deny(unsafe_code)]
 
+pub mod plot;
 pub mod print;
 pub mod socket;
 pub mod tcp;

@@ -36,6 +36,12 @@ pub struct StackConfig {
     /// timeouts ([`super::TraceRecord`]); a [`super::Stack`] prints them to
     /// stderr in this style. `None` (the default): record nothing.
     pub trace: Option<TraceStyle>,
+    /// Record the same events, and keep them until the program collects
+    /// them with [`super::Stack::take_trace`] — for `--plot`, which draws a
+    /// connection once it is over. Without `trace` nothing is printed.
+    /// Default `false`. The records are kept until taken: a program that
+    /// asks for them must collect them.
+    pub keep_trace: bool,
 }
 
 /// How trace lines show sequence numbers.
@@ -57,6 +63,16 @@ impl Default for StackConfig {
             close_timeout: Duration::from_secs(10),
             orphan_timeout: Duration::from_secs(60),
             trace: None,
+            keep_trace: false,
         }
+    }
+}
+
+impl StackConfig {
+    /// Whether the connections record their events at all: to print them
+    /// ([`StackConfig::trace`]), to keep them
+    /// ([`StackConfig::keep_trace`]), or both.
+    pub fn records_trace(&self) -> bool {
+        self.trace.is_some() || self.keep_trace
     }
 }

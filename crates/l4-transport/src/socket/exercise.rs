@@ -8,6 +8,7 @@ use l2_link::exercise::{Failure, Whereabouts, check_may_send, lab};
 use l2_link::wire::MacAddr;
 
 use super::config::StackConfig;
+use super::faults::InjectedLoss;
 use super::runtime::Stack;
 
 /// Where an exercise's stack runs; `None` means the lab's default.
@@ -33,6 +34,18 @@ impl StackPlace {
     /// client talks to, or for a server our own address — were named
     /// (`target_named`).
     pub fn open(&self, target_named: bool, config: StackConfig) -> Result<Stack, Failure> {
+        self.open_lossy(target_named, config, None)
+    }
+
+    /// Like [`StackPlace::open`]; with a `loss`, the stack loses that
+    /// share of its own frames (`--loss PCT --seed N`,
+    /// [`Stack::open_lossy`]).
+    pub fn open_lossy(
+        &self,
+        target_named: bool,
+        config: StackConfig,
+        loss: Option<InjectedLoss>,
+    ) -> Result<Stack, Failure> {
         let whereabouts = Whereabouts::detect();
         check_may_send(whereabouts, self.interface.is_some(), target_named)?;
         let interface = self
@@ -45,7 +58,10 @@ impl StackPlace {
             (None, Whereabouts::OutsideLab) => l2_link::sys::interface_mac(&interface)?,
             (None, _) => lab::STACK_MAC,
         };
-        let stack = Stack::open(&interface, mac, addr, prefix_len, config)?;
+        let stack = match loss {
+            None => Stack::open(&interface, mac, addr, prefix_len, config)?,
+            Some(loss) => Stack::open_lossy(&interface, mac, addr, prefix_len, config, loss)?,
+        };
         if let Some(gateway) = self.gateway {
             stack
                 .with(|net| {

@@ -89,13 +89,15 @@
 //!   the MSS clamped to the path MTU;
 //! - [`Stack`] — a `NetStack` and the thread that drives it, over a packet
 //!   socket ([`Stack::open_lab`]) or in-memory cables
-//!   ([`Stack::cable_pair`]);
+//!   ([`Stack::cable_pair`]), or over a packet socket that loses frames
+//!   on purpose ([`Stack::open_lossy`], `--loss`);
 //! - [`TcpStream`], [`TcpListener`], [`UdpSocket`] — the blocking API;
 //! - [`TraceFormatter`] — `--trace`: one line per segment, like tcpdump;
 //! - [`exercise`] — how the exercises open a stack in the lab.
 
 mod config;
 pub mod exercise;
+mod faults;
 mod netstack;
 mod runtime;
 mod tcp;
@@ -103,6 +105,7 @@ mod trace;
 mod udp;
 
 pub use config::{StackConfig, TraceStyle};
+pub use faults::InjectedLoss;
 pub use netstack::{
     EPHEMERAL_PORTS, ListenerHandle, MAX_UDP_PAYLOAD, NetStack, TcpHandle, UdpHandle,
 };

@@ -15,7 +15,7 @@
 
 use std::hash::BuildHasher;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -62,6 +62,9 @@ pub(crate) struct Guarded {
     /// Why the thread ended, if the device failed.
     failure: Option<(io::ErrorKind, String)>,
     stats: RuntimeStats,
+    /// The trace records kept for [`Stack::take_trace`]
+    /// ([`StackConfig::keep_trace`]).
+    kept_trace: Vec<TraceRecord>,
 }
 
 impl Guarded {
@@ -191,6 +194,7 @@ impl Stack {
         let random = std::collections::hash_map::RandomState::new();
         interface.set_next_ident(random.hash_one("ip ident") as u16);
         let trace = config.trace;
+        let keep_trace = config.keep_trace;
         let stack = NetStack::new(
             interface,
             config,
@@ -203,6 +207,7 @@ impl Stack {
                 stopping: false,
                 failure: None,
                 stats: RuntimeStats::default(),
+                kept_trace: Vec::new(),
             }),
             changed: Condvar::new(),
             waker,
@@ -212,7 +217,7 @@ impl Stack {
             .spawn({
                 let shared = Arc::clone(&shared);
                 let trace = trace.map(TraceFormatter::new);
-                move || run(&shared, links, trace)
+                move || run(&shared, links, trace, keep_trace)
             })?;
         Ok(Stack {
             runtime: Arc::new(Runtime {
@@ -235,6 +240,19 @@ impl Stack {
     /// The thread's counters so far.
     pub fn stats(&self) -> RuntimeStats {
         self.lock().stats
+    }
+
+    /// Takes the kept trace records of the connection between `local` and
+    /// `remote` (everything its connection and the stack recorded about
+    /// it, in the order it happened), leaving the others' for later.
+    /// Empty unless [`StackConfig::keep_trace`] is set.
+    pub fn take_trace(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Vec<TraceRecord> {
+        let mut state = self.lock();
+        let (taken, kept) = std::mem::take(&mut state.kept_trace)
+            .into_iter()
+            .partition(|record| record.local == local && record.remote == remote);
+        state.kept_trace = kept;
+        taken
     }
 
     /// Runs `f` on the stack, under its lock (to look at it, or to add a
@@ -335,7 +353,7 @@ impl Drop for Runtime {
 /// timers; then, without the lock, wake the sockets and put the frames on
 /// the wire. With nothing to do, `poll_at` is `None` and the thread sleeps
 /// until something arrives — no periodic wake-ups at all.
-fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
+fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>, keep_trace: bool) {
     let mut deadline: Option<Instant> = None;
     loop {
         let woke = links.wait(deadline);
@@ -347,7 +365,12 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>) {
         // The interface's log (ARP, ICMP) is not shown; drained so that
         // it does not grow.
         state.stack.drain_events();
-        let records = state.stack.drain_trace();
+        let mut records = state.stack.drain_trace();
+        // Kept in the order things happened, as printed.
+        records.sort_by_key(|record| record.event.at());
+        if keep_trace {
+            state.kept_trace.extend(records.iter().cloned());
+        }
         deadline = state.stack.poll_at();
         state.stats.frames_out += frames.len() as u64;
         let stop = state.stopping || state.failure.is_some();
@@ -392,9 +415,8 @@ fn take_batch(state: &mut Guarded, links: &mut Links, first: io::Result<Wakeup>)
     }
 }
 
-/// Prints trace lines on stderr, in the order things happened.
-fn print_trace(formatter: &mut TraceFormatter, mut records: Vec<TraceRecord>) {
-    records.sort_by_key(|record| record.event.at());
+/// Prints trace lines on stderr (sorted in the order things happened).
+fn print_trace(formatter: &mut TraceFormatter, records: Vec<TraceRecord>) {
     let mut lines = String::new();
     for record in &records {
         lines.push_str(&formatter.format(record));

@@ -84,7 +84,7 @@ impl NetStack {
         isn: IsnGenerator,
         port_seed: u16,
     ) -> NetStack {
-        config.tcp.trace = config.trace.is_some();
+        config.tcp.trace = config.records_trace();
         NetStack {
             interface,
             config,
@@ -197,7 +197,7 @@ impl NetStack {
     }
 
     /// The TCP trace since the last call (empty unless
-    /// [`StackConfig::trace`] is on): every segment in and out, per
+    /// [`StackConfig::records_trace`]): every segment in and out, per
     /// connection, with the connections' state changes and timers.
     pub fn drain_trace(&mut self) -> Vec<TraceRecord> {
         std::mem::take(&mut self.trace)
@@ -218,7 +218,7 @@ impl NetStack {
 
     /// Records a trace event, if tracing.
     fn record(&mut self, record: impl FnOnce() -> TraceRecord) {
-        if self.config.trace.is_some() {
+        if self.config.records_trace() {
             self.trace.push(record());
         }
     }

@@ -215,7 +215,7 @@ impl NetStack {
             self.emit_segment(now, owner, &segment);
         }
 
-        if self.config.trace.is_some() {
+        if self.config.records_trace() {
             for entry in self.connections.values_mut() {
                 let (local, remote) = (entry.conn.local(), entry.conn.remote());
                 self.trace.extend(
