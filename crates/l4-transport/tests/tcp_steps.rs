@@ -446,6 +446,9 @@ fn our_mss_bounds_what_we_send_even_if_the_peer_takes_more() {
     for _ in 0..3 {
         t.expect(|s| assert_eq!(s.data.len(), 300));
     }
+    // The 100-byte tail waits for an ACK (Nagle, RFC 896).
+    t.expect_nothing();
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 901));
     t.expect(|s| assert_eq!(s.data.len(), 100));
 }
 
@@ -1098,10 +1101,16 @@ fn data_flows_across_the_wrap_of_2_pow_32() {
     t.send(&out);
     let a = t.expect(|s| is(s, ".", u32::MAX - 2, Some(u32::MAX)));
     let b = t.expect(|s| is(s, ".", 97, Some(u32::MAX)));
+    // The 50-byte tail waits for an ACK (Nagle, RFC 896).
+    t.expect_nothing();
+    t.recv(seg(u32::MAX).ack(97));
+    assert_eq!(t.conn().bytes_in_flight(), 100);
+    t.expect_nothing();
+    t.recv(seg(u32::MAX).ack(197));
+    assert_eq!(t.conn().bytes_in_flight(), 0);
     let c = t.expect(|s| is(s, ".", 197, Some(u32::MAX)));
     assert_eq!([a.data, b.data, c.data].concat(), out);
-    t.recv(seg(u32::MAX).ack(97));
-    assert_eq!(t.conn().bytes_in_flight(), 150);
+    assert_eq!(t.conn().bytes_in_flight(), 50);
     t.recv(seg(u32::MAX).ack(247));
     assert_eq!(t.conn().bytes_in_flight(), 0);
     assert_eq!(t.conn().poll_at(), None, "all acknowledged: timer stopped");
@@ -1912,4 +1921,90 @@ fn challenge_acks_are_rate_limited() {
     t.recv(seg(PEER_ISS + 2000).syn());
     t.expect(|s| is(s, ".", ISS + 1, Some(PEER_ISS + 1)));
     assert_eq!(t.state(), State::Established);
+}
+
+// ---------------------------------------------------------------------------
+// Nagle (RFC 896) and path MTU (RFC 1191)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn nagle_holds_small_segments_while_data_is_unacknowledged() {
+    let mut t = established_client(TcpConfig::default());
+    t.send(b"a");
+    t.expect(|s| assert_eq!(s.data, b"a", "nothing in flight: it goes"));
+    t.send(b"b");
+    t.send(b"c");
+    t.expect_nothing();
+    // The ACK of "a" releases what gathered meanwhile, in one segment.
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 2));
+    t.expect(|s| {
+        is(s, ".", ISS + 2, Some(PEER_ISS + 1));
+        assert_eq!(s.data, b"bc");
+    });
+    // A full segment is never held.
+    t.send(&[5; 3000]);
+    t.expect(|s| assert_eq!(s.data.len(), 1460));
+    t.expect(|s| assert_eq!(s.data.len(), 1460));
+    t.expect_nothing();
+}
+
+#[test]
+fn nodelay_sends_small_segments_at_once() {
+    let mut t = established_client(TcpConfig {
+        nodelay: true,
+        ..TcpConfig::default()
+    });
+    t.send(b"a");
+    t.expect(|s| assert_eq!(s.data, b"a"));
+    t.send(b"b");
+    t.expect(|s| {
+        is(s, ".", ISS + 2, Some(PEER_ISS + 1));
+        assert_eq!(s.data, b"b");
+    });
+    // And switched on again like setsockopt(TCP_NODELAY, 0).
+    t.conn_mut().set_nodelay(false);
+    t.send(b"c");
+    t.expect_nothing();
+}
+
+#[test]
+fn fragmentation_needed_lowers_the_mss_and_resends_in_smaller_pieces() {
+    let mut t = established_client(traced());
+    assert_eq!(t.conn().send_mss(), 1460);
+    let data: Vec<u8> = (0..3000u32).map(|i| (i % 241) as u8).collect();
+    t.send(&data);
+    t.expect(|s| assert_eq!(s.data.len(), 1460));
+    t.expect(|s| assert_eq!(s.data.len(), 1460));
+    // (The 80-byte tail waits for an ACK: Nagle.)
+    t.expect_nothing();
+    // A router behind a 1280-byte link answered the full-size segments
+    // (sent with DF) with "fragmentation needed, MTU 1280": 1280 − 20
+    // (IPv4) − 20 (TCP) = 1240.
+    let now = t.now;
+    t.conn_mut().path_mtu_changed(now, 1280);
+    assert_eq!(t.conn().send_mss(), 1240);
+    // Everything unacknowledged goes again, at once, in 1240-byte pieces.
+    let mut resent = vec![];
+    for (seq, len) in [(ISS + 1, 1240), (ISS + 1241, 1240), (ISS + 2481, 520)] {
+        let s = t.expect(|s| {
+            is(s, ".", seq, Some(PEER_ISS + 1));
+            assert_eq!(s.data.len(), len);
+        });
+        resent.extend(s.data);
+    }
+    t.expect_nothing();
+    assert_eq!(resent, data);
+    let cwnd_before = t.conn().cwnd();
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 3001));
+    assert!(t.conn().cwnd() >= cwnd_before, "not treated as congestion");
+    // A larger MTU later does not raise it (RFC 1191: only probing does).
+    let now = t.now;
+    t.conn_mut().path_mtu_changed(now, 1500);
+    assert_eq!(t.conn().send_mss(), 1240);
+    assert!(
+        t.conn_mut()
+            .take_trace()
+            .iter()
+            .any(|e| matches!(e, TraceEvent::MssChanged { mss: 1240, .. }))
+    );
 }

@@ -121,7 +121,8 @@ impl TraceFormatter {
             | TraceEvent::SackReceived { .. }
             | TraceEvent::WindowAdvertised { .. }
             | TraceEvent::PeerWindow { .. }
-            | TraceEvent::ChallengeAck { .. } => {
+            | TraceEvent::ChallengeAck { .. }
+            | TraceEvent::MssChanged { .. } => {
                 write!(line, "{local} <> {remote}: {}", record.event)
             }
             TraceEvent::Overflowed { lost } => write!(line, "{lost} trace events lost"),

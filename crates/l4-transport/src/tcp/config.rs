@@ -59,6 +59,10 @@ pub struct TcpConfig {
     /// (§7 asks for a limit; Linux's per-host default is 1000, ours is per
     /// connection). Default 10.
     pub challenge_ack_limit: u32,
+    /// Turn Nagle's algorithm off (RFC 896, RFC 9293 §3.7.4), like the
+    /// sockets API's `TCP_NODELAY`: send small segments at once even while
+    /// data is unacknowledged. Default `false` (Nagle on).
+    pub nodelay: bool,
 }
 
 impl Default for TcpConfig {
@@ -74,6 +78,7 @@ impl Default for TcpConfig {
             max_retries: 8,
             trace: false,
             challenge_ack_limit: 10,
+            nodelay: false,
         }
     }
 }

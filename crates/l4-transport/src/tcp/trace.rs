@@ -192,6 +192,14 @@ pub enum TraceEvent {
         /// What provoked it.
         why: &'static str,
     },
+    /// The send MSS fell: the path MTU is smaller than we thought
+    /// (RFC 1191, "fragmentation needed").
+    MssChanged {
+        /// When.
+        at: Instant,
+        /// The new MSS.
+        mss: usize,
+    },
     /// The connection failed.
     Failed {
         /// When.
@@ -223,6 +231,7 @@ impl TraceEvent {
             | TraceEvent::WindowAdvertised { at, .. }
             | TraceEvent::PeerWindow { at, .. }
             | TraceEvent::ChallengeAck { at, .. }
+            | TraceEvent::MssChanged { at, .. }
             | TraceEvent::Failed { at, .. } => Some(*at),
             TraceEvent::Overflowed { .. } => None,
         }
@@ -296,6 +305,7 @@ impl fmt::Display for TraceEvent {
                 write!(f, "peer window {una}+{window}")
             }
             TraceEvent::ChallengeAck { why, .. } => write!(f, "challenge ACK: {why}"),
+            TraceEvent::MssChanged { mss, .. } => write!(f, "path MTU: MSS now {mss}"),
             TraceEvent::Failed { error, .. } => write!(f, "failed: {error}"),
             TraceEvent::Overflowed { lost } => {
                 write!(f, "{lost} trace events lost (not drained)")

@@ -41,6 +41,10 @@ use super::state::State;
 use super::trace::{CongestionCause, Trace, TraceEvent};
 use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
 
+/// Bytes of IPv4 and TCP headers, without options, in each datagram: the
+/// MSS is the MTU minus these (RFC 9293 §3.7.1).
+const IPV4_TCP_HEADERS: usize = 40;
+
 /// The send sequence variables (RFC 9293 §3.3.1, Figure 3):
 ///
 /// ```text
@@ -362,6 +366,41 @@ impl Connection {
             self.fail(now, ConnectionError::Aborted);
         }
     }
+
+    /// Turns Nagle's algorithm off (`true`) or on, like `TCP_NODELAY`.
+    pub fn set_nodelay(&mut self, nodelay: bool) {
+        self.config.nodelay = nodelay;
+    }
+
+    // ANCHOR: mss_clamp
+    /// The path MTU toward the peer is now `mtu` bytes (RFC 1191: an ICMP
+    /// "fragmentation needed" said so, and the caller's path-MTU cache
+    /// remembered it). If segments of our send MSS no longer fit (MTU − 40
+    /// bytes of IPv4 and TCP headers), the MSS is lowered and everything
+    /// unacknowledged goes again in the smaller size (RFC 9293 §3.7.2):
+    /// the router dropped those segments, and waiting for the RTO would
+    /// only delay what we already know. This is not congestion: cwnd and
+    /// the RTO are left alone. A larger MTU changes nothing (RFC 1191
+    /// raises it only by probing, which we do not do).
+    pub fn path_mtu_changed(&mut self, now: Instant, mtu: usize) {
+        let fits = mtu
+            .saturating_sub(IPV4_TCP_HEADERS)
+            .max(usize::from(MIN_MSS));
+        if fits >= self.send_mss {
+            return;
+        }
+        self.send_mss = fits;
+        self.congestion.set_mss(fits, false);
+        self.trace
+            .record(|| TraceEvent::MssChanged { at: now, mss: fits });
+        if self.state.is_synchronized() && self.snd.una < self.snd.max {
+            // Karn: the timed segment's ACK could now answer either copy.
+            self.rtt_probe = None;
+            self.retransmit_at = None;
+            self.snd.nxt = self.snd.una;
+        }
+    }
+    // ANCHOR_END: mss_clamp
 
     // -----------------------------------------------------------------
     // STATUS (RFC 9293 §3.10.6)

@@ -207,9 +207,24 @@ impl Connection {
         len > 0
             && (retransmission
                 || len >= self.send_mss
-                || len == unsent
+                || (len == unsent && self.nagle_allows())
                 || len >= self.snd.max_wnd / 2)
     }
+
+    // ANCHOR: nagle
+    /// Nagle's algorithm (RFC 896; RFC 9293 §3.7.4, RFC 1122 §4.2.3.4):
+    /// while data is unacknowledged, a segment shorter than the MSS waits
+    /// — for the ACK, or for enough data to fill a segment. One small
+    /// segment in flight at a time: a program writing a byte at a time
+    /// sends a few big segments per round trip, not thousands of tiny
+    /// ones. [`TcpConfig::nodelay`] turns it off, as `TCP_NODELAY` does,
+    /// for request–response traffic that cannot wait.
+    ///
+    /// [`TcpConfig::nodelay`]: super::super::TcpConfig::nodelay
+    fn nagle_allows(&self) -> bool {
+        self.config.nodelay || self.snd.max == self.snd.una
+    }
+    // ANCHOR_END: nagle
 
     /// The window to put in a segment now, and the promise it makes: our
     /// buffer's free space (at most 65535: no window scaling yet), but
