@@ -1415,11 +1415,15 @@ fn the_peers_window_is_never_exceeded_and_a_zero_window_waits() {
     edge = ISS + 501 + 1000;
     got.push(t.expect(|s| within(s, edge)));
     t.expect_nothing();
-    // A zero window: nothing may be sent, however long we wait.
+    // A zero window: no data may be sent, however long we wait; only
+    // window probes (see zero_window_is_probed_with_backoff_until_it_opens).
     t.recv(seg(PEER_ISS + 1).ack(ISS + 1501).win(0));
     t.expect_nothing();
-    assert_eq!(t.conn().poll_at(), None, "nothing outstanding, no timer");
     t.advance(30_000);
+    t.expect(|s| {
+        assert!(s.data.is_empty(), "a probe, not data");
+        assert_eq!(s.seq, ISS + 1500, "SND.UNA - 1");
+    });
     t.expect_nothing();
     // The window opens to 3000; after 30 s idle cwnd is back to the
     // restart window (RFC 5681 §4.1): 4 segments of 500 (§3.1's initial
@@ -2007,4 +2011,54 @@ fn fragmentation_needed_lowers_the_mss_and_resends_in_smaller_pieces() {
             .iter()
             .any(|e| matches!(e, TraceEvent::MssChanged { mss: 1240, .. }))
     );
+}
+
+// ---------------------------------------------------------------------------
+// Zero-window probing (RFC 9293 §3.8.6.1)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn zero_window_is_probed_with_backoff_until_it_opens() {
+    let mut t = established_client(TcpConfig::default());
+    t.send(&[1; 100]);
+    t.expect(|s| assert_eq!(s.data.len(), 100));
+    // The peer takes the data and shuts its window.
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 101).win(0));
+    t.send(&[2; 50]);
+    t.expect_nothing();
+    // Probes at the RTO (1 s), then 2 s later, then 4 s later: RFC 6298's
+    // backoff applied to the persist timer.
+    let rto = 1000;
+    let mut at = 0;
+    for backoff in 0..4u32 {
+        let wait = rto << backoff;
+        t.advance(wait - 1);
+        t.expect_nothing();
+        t.advance(1);
+        at += wait;
+        t.expect(|s| {
+            is(s, ".", ISS + 100, Some(PEER_ISS + 1));
+            assert!(s.data.is_empty());
+        });
+        t.expect_nothing();
+        // The answer: still zero.
+        t.recv(seg(PEER_ISS + 1).ack(ISS + 101).win(0));
+        t.expect_nothing();
+    }
+    assert_eq!(at, 1000 + 2000 + 4000 + 8000);
+    assert_eq!(
+        t.state(),
+        State::Established,
+        "a zero window is not a failure"
+    );
+    // The window opens (this answer to a probe could equally be the lost
+    // window update): the data goes, and probing stops.
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 101).win(1000));
+    t.expect(|s| {
+        is(s, ".", ISS + 101, Some(PEER_ISS + 1));
+        assert_eq!(s.data, [2; 50]);
+    });
+    t.recv(seg(PEER_ISS + 1).ack(ISS + 151).win(1000));
+    t.expect_nothing();
+    assert_eq!(t.conn().poll_at(), None, "no timer left");
 }

@@ -163,6 +163,10 @@ pub struct Connection {
     /// began, and challenge ACKs sent in it.
     challenge_window: Option<Instant>,
     challenges_sent: u32,
+    /// The persist timer (RFC 9293 §3.8.6.1): when the next zero-window
+    /// probe is due, and how many went unanswered by an open window.
+    persist_deadline: Option<Instant>,
+    persist_backoff: u32,
     /// The user called CLOSE: a FIN follows the last byte of data.
     fin_queued: bool,
     /// The sequence number our FIN took, once it was sent.
@@ -264,6 +268,8 @@ impl Connection {
             traced_peer_window: None,
             challenge_window: None,
             challenges_sent: 0,
+            persist_deadline: None,
+            persist_backoff: 0,
             fin_queued: false,
             fin_seq: None,
             ack_due: false,

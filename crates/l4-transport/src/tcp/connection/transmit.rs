@@ -30,7 +30,7 @@ impl Connection {
             State::SynSent => None,
             _ => self.data_segment(now),
         };
-        let segment = match segment {
+        let segment = match segment.or_else(|| self.window_probe(now)) {
             Some(segment) => segment,
             // Nothing in sequence space to send: a bare ACK, if one is due.
             // It carries SND.MAX, not SND.NXT: after a timeout SND.NXT went
@@ -50,11 +50,62 @@ impl Connection {
     /// do without any input: the retransmission timer, or the end of
     /// TIME-WAIT. `None`: only a segment or a user call will wake it.
     pub fn poll_at(&self) -> Option<Instant> {
-        match (self.timer.deadline(), self.time_wait_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            self.timer.deadline(),
+            self.time_wait_until,
+            self.persist_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ANCHOR: persist_timer
+    /// The persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): the
+    /// peer's window is zero, we have data to send and nothing in flight.
+    /// If the peer's window update were lost, both ends would wait for
+    /// each other forever; so we probe. A probe goes at the RTO, then at
+    /// exponentially backed-off intervals (up to `max_rto`) for as long as
+    /// the window stays shut — a zero window is not a failure, however
+    /// long it lasts.
+    ///
+    /// The probe is an empty segment numbered SND.UNA − 1, as Linux sends
+    /// it: already acknowledged, so the peer answers it with an ACK that
+    /// carries its current window, and it takes no sequence space (RFC
+    /// 9293 sends one byte of data instead; either way, the answer is the
+    /// point).
+    fn window_probe(&mut self, now: Instant) -> Option<OutSegment> {
+        let unsent = self.send_buffer.len() > self.snd.max - self.send_buffer_start()
+            || (self.fin_queued && self.fin_seq.is_none());
+        let needed = self.state.is_synchronized()
+            && self.snd.wnd == 0
+            && self.snd.una == self.snd.max
+            && unsent;
+        if !needed {
+            self.persist_deadline = None;
+            self.persist_backoff = 0;
+            return None;
+        }
+        let interval = |backoff: u32| {
+            self.rtt
+                .rto()
+                .saturating_mul(1 << backoff.min(16))
+                .min(self.config.max_rto)
+        };
+        match self.persist_deadline {
+            None => {
+                self.persist_deadline = Some(now + interval(0));
+                None
+            }
+            Some(due) if due <= now => {
+                self.persist_backoff += 1;
+                self.persist_deadline = Some(now + interval(self.persist_backoff));
+                Some(self.segment(self.snd.una - 1, TcpFlags::ACK))
+            }
+            Some(_) => None,
         }
     }
+    // ANCHOR_END: persist_timer
 
     /// A segment from us to the peer at `seq` with `flags` and no data:
     /// the ACK field (RCV.NXT) filled in when `flags` has ACK, and our
