@@ -204,7 +204,7 @@ fn send_with_hdrincl(
 ) -> Result<Ipv4Addr, Failure> {
     let socket = RawIpSocket::send_only()?;
     // Both sockets are open: no privilege is needed from here on.
-    sys::drop_capabilities()?;
+    l2_link::sys::drop_capabilities()?;
     socket.send_to(written, target)?;
     println!(
         "Sent through a raw IP socket with IP_HDRINCL to {target}. As it left {} \
@@ -346,7 +346,7 @@ fn send_on_link(
         ethertype: EtherType::IPV4,
     }
     .build(written);
-    sys::drop_capabilities()?;
+    l2_link::sys::drop_capabilities()?;
     socket.send(&frame)?;
     println!(
         "Sent on {} through AF_PACKET, exactly as written:",

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use l2_link::exercise::{self, Failure, Whereabouts, check_may_send, lab};
 use l2_link::sys::signal::StopOnInterrupt;
-use l3_net::sys::{self, IcmpSocket, PingSocket, RawRecv, SentAt};
+use l3_net::sys::{IcmpSocket, PingSocket, RawRecv, SentAt};
 use l3_net::wire::icmpv4::{TYPE_DST_UNREACHABLE, TYPE_ECHO_REPLY, TYPE_TIME_EXCEEDED};
 use l3_net::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, QuotedDatagram};
 
@@ -164,7 +164,7 @@ fn run(args: &Args) -> Result<Stats, Failure> {
 // ANCHOR: ping_open
 fn open_socket(dgram: bool) -> Result<EchoSocket, Failure> {
     if dgram {
-        sys::drop_capabilities()?;
+        l2_link::sys::drop_capabilities()?;
         let ping = PingSocket::open().map_err(Failure::Io)?;
         eprintln!(
             "ping: ping socket (SOCK_DGRAM, IPPROTO_ICMP), no capabilities held. \
@@ -177,7 +177,7 @@ fn open_socket(dgram: bool) -> Result<EchoSocket, Failure> {
     }
     let raw = IcmpSocket::open()?;
     // The capability was needed for socket() alone: give it up now.
-    sys::drop_capabilities()?;
+    l2_link::sys::drop_capabilities()?;
     // Echo replies and the two errors that can answer an echo request;
     // the kernel drops every other ICMP type before it reaches us.
     raw.accept_only(&[TYPE_ECHO_REPLY, TYPE_DST_UNREACHABLE, TYPE_TIME_EXCEEDED])?;

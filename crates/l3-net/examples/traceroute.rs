@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use l2_link::exercise::{Failure, Whereabouts, check_may_send, lab};
 use l2_link::sys::signal::StopOnInterrupt;
-use l3_net::sys::{self, IcmpSocket, RawRecv, SentAt, UdpProbeSocket};
+use l3_net::sys::{IcmpSocket, RawRecv, SentAt, UdpProbeSocket};
 use l3_net::wire::icmpv4::{
     TYPE_DST_UNREACHABLE, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_TIME_EXCEEDED,
 };
@@ -110,7 +110,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             base_port: args.port,
         }
     };
-    sys::drop_capabilities()?;
+    l2_link::sys::drop_capabilities()?;
     listener.accept_only(&[TYPE_ECHO_REPLY, TYPE_DST_UNREACHABLE, TYPE_TIME_EXCEEDED])?;
     let stop = StopOnInterrupt::install()?;
 

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use l2_link::exercise::{Failure, Whereabouts, check_may_send, lab};
-use l3_net::sys::{self, RawIpSocket};
+use l3_net::sys::RawIpSocket;
 use l3_net::wire::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
 use l4_transport::tcp::IsnGenerator;
 use l4_transport::wire::{TcpFlags, TcpOption, TcpPacket, TcpRepr, TcpSeqNumber};
@@ -97,7 +97,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     let socket = RawIpSocket::open(IpProtocol::TCP)?;
     // The socket is open: no privilege is needed from here on, and the
     // code that reads answers from the network runs with none.
-    sys::drop_capabilities()?;
+    l2_link::sys::drop_capabilities()?;
 
     let source_port = args.source_port.unwrap_or_else(random_source_port);
     let mut scan = Scan::new(socket, SocketAddrV4::new(source, source_port), target);

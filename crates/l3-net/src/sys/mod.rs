@@ -15,8 +15,8 @@
 //!   without any capability, if `net.ipv4.ping_group_range` allows.
 //! - [`UdpProbeSocket`] — an ordinary UDP socket with a chosen TTL:
 //!   traceroute's probes.
-//! - [`drop_capabilities`] — give up every privilege once the sockets are
-//!   open.
+//! - giving up every privilege once the sockets are open is layer 2's
+//!   `l2_link::sys::drop_capabilities`, which the exercises call directly.
 //! - [`interface_ipv4`] — the address the kernel holds on an interface.
 //!
 //! Time: every receive carries the kernel's arrival stamp
@@ -35,7 +35,6 @@
 //! `l2_link::sys::socket_util`.
 #![allow(unsafe_code)]
 
-mod capabilities;
 mod errors;
 mod icmp_socket;
 mod interface;
@@ -45,7 +44,6 @@ mod socket;
 mod tx_timestamp;
 mod udp_probe;
 
-pub use capabilities::{drop_capabilities, effective_capabilities};
 pub use icmp_socket::IcmpSocket;
 pub use interface::interface_ipv4;
 pub use ping_socket::PingSocket;
