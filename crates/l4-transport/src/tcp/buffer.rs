@@ -75,11 +75,10 @@ impl SendBuffer {
 
 /// Bytes received in order, waiting for [`super::Connection::recv`].
 ///
-/// Part 1 of the TCP keeps only in-order data: a segment that starts
-/// beyond RCV.NXT is dropped and re-requested by our ACK. The reassembly
-/// queue that will hold such segments (RFC 9293 §3.10.7.4, "segments with
-/// higher beginning sequence numbers may be held for later processing")
-/// belongs beside this buffer, bounded by the same window.
+/// Only in-order data comes here; a segment that starts beyond RCV.NXT
+/// waits in the [`super::Reassembly`] queue beside it (RFC 9293
+/// §3.10.7.4, "segments with higher beginning sequence numbers may be held
+/// for later processing"), bounded by the same window.
 #[derive(Debug, Clone)]
 pub struct RecvBuffer {
     bytes: VecDeque<u8>,

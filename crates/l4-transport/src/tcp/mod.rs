@@ -23,12 +23,14 @@
 //!   retransmit and NewReno fast recovery (RFC 5681, RFC 6582);
 //! - [`TraceEvent`] — what a connection did, for `tcp-client --trace`.
 //!
-//! This is part 1: correct, not yet fast. Part 2 adds, at the seams marked
-//! in the code: a reassembly queue for out-of-order segments (beside
-//! [`RecvBuffer`]), congestion control (beside the post-timeout flight
-//! limit in the connection's usable window), fast retransmit, SACK, window
-//! scaling and timestamps (new fields of [`OutOptions`]), delayed ACKs,
-//! Nagle, zero-window probes, and RFC 5961's checks against blind attacks.
+//! Part 2 added: the reassembly queue for out-of-order segments
+//! ([`Reassembly`]), congestion control with fast retransmit and NewReno
+//! fast recovery ([`CongestionControl`]), Nagle's algorithm
+//! ([`TcpConfig::nodelay`]), zero-window probes (the persist timer), the
+//! path-MTU hook ([`Connection::path_mtu_changed`]) and RFC 5961's checks
+//! against blind attacks. Not yet: SACK, window scaling and timestamps
+//! (their options would be new fields of [`OutOptions`]), and delayed ACKs
+//! (every segment with data is acknowledged at once).
 
 mod buffer;
 mod config;

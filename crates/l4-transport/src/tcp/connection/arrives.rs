@@ -271,6 +271,14 @@ impl Connection {
             self.challenge(now, "ACK far older than SND.UNA");
             return false;
         }
+        let blocks = segment.sack_blocks();
+        if !blocks.is_empty() {
+            // Recorded for traces and plots; this sender does not yet use
+            // them (it never offers SACK-Permitted, RFC 2018 §2).
+            let blocks = blocks.to_vec();
+            self.trace
+                .record(|| TraceEvent::SackReceived { at: now, blocks });
+        }
         if self.is_duplicate_ack(segment) {
             self.duplicate_ack(now);
         } else if ack > self.snd.una {
@@ -401,8 +409,8 @@ impl Connection {
         }
     }
 
-    /// Feeds one RTT measurement to the estimator (RFC 6298 §2). Part 2's
-    /// timestamps (RFC 7323 §4) feed it from here too.
+    /// Feeds one RTT measurement to the estimator (RFC 6298 §2).
+    /// Timestamps (RFC 7323 §4, not implemented yet) would feed it here.
     fn rtt_sample(&mut self, now: Instant, rtt: std::time::Duration) {
         self.rtt.sample(rtt);
         let snapshot = self.rtt.snapshot();
@@ -487,7 +495,7 @@ impl Connection {
         }
         if !seg.payload.is_empty() || seg.fin {
             // Every segment with data or FIN is acknowledged at once
-            // (delayed ACKs, RFC 9293 §3.8.6.3, come with part 2).
+            // (delayed ACKs, RFC 9293 §3.8.6.3, are not implemented yet).
             self.ack_due = true;
         }
         if self.receive_text(now, seg) {

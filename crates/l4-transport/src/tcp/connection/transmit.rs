@@ -251,8 +251,9 @@ impl Connection {
     /// half the largest window the peer ever offered. Otherwise wait for
     /// the window to open; tiny segments waste the path on headers.
     /// A retransmission (after going back to SND.UNA) is never held: that
-    /// data is owed. (The RFC's override timeout and Nagle's rule come
-    /// with part 2.)
+    /// data is owed. A runt that is all we have still waits while data is
+    /// unacknowledged: Nagle's rule ([`Connection::nagle_allows`]). (The
+    /// RFC's override timeout is not implemented.)
     fn worth_sending(&self, len: usize, unsent: usize) -> bool {
         let retransmission = self.snd.nxt < self.snd.max;
         len > 0
