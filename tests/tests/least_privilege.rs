@@ -63,6 +63,20 @@ const EXERCISES: &[Exercise] = &[
         args: &["-c", "20", "-i", "0.2"],
         ready: "bytes from",
     },
+    Exercise {
+        host: Host::Raw,
+        package: "l3-net",
+        name: "host",
+        args: &["--duration", "20"],
+        ready: "ready",
+    },
+    Exercise {
+        host: Host::Raw,
+        package: "l3-net",
+        name: "router",
+        args: &["--duration", "20"],
+        ready: "ready",
+    },
 ];
 
 /// The capability masks (hex, as in /proc) of the exercise and of the

@@ -99,6 +99,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     if mac != socket.mac() {
         socket.set_promiscuous(true)?;
     }
+    // The socket is open and promiscuous: the rest needs no privilege.
+    l2_link::sys::drop_capabilities()?;
     let config = InterfaceConfig {
         mac,
         addr,

@@ -186,6 +186,10 @@ fn run(args: &Args) -> Result<(), Failure> {
         end,
         count: args.count,
     };
+    // Sockets open, capture file created: nothing from here on needs a
+    // privilege. Drop them before `Links::shared` starts its threads, since
+    // capabilities belong to each thread and new threads copy ours.
+    l2_link::sys::drop_capabilities()?;
     let links = Links::shared(devices)?;
     eprintln!("router: forwarding, ready; Ctrl-C to stop");
     let result = run_router(&mut router, links, &macs, &until, &mut pcap);
