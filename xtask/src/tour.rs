@@ -29,6 +29,7 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
     let [ping, traceroute, host, router] =
         build_examples(&root, "l3-net", ["ping", "traceroute", "host", "router"])?;
     let [syn_scan, tcp_client] = build_examples(&root, "l4-transport", ["syn-scan", "tcp-client"])?;
+    let [journey] = build_examples(&root, "l7-app", ["journey"])?;
 
     banner("Starting a fresh lab");
     let lab = match Lab::start() {
@@ -176,12 +177,25 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
         b"hello, alpha, from our own TCP\n",
     )?;
 
+    step(
+        "The whole journey: from a name to a web page",
+        "book: Layer 7 › The whole journey, book/src/layer7/journey.md",
+        &[
+            "Our DNS resolves www.lab.test over our UDP; our TCP connects to alpha's web",
+            "server; the GET goes down through TCP, IPv4 and Ethernet, each header shown as",
+            "it is added, and the response comes back up. Every byte is rawstack's own.",
+        ],
+    );
+    let journey_capture = out.join("journey.pcap");
+    let journey_arg = journey_capture.to_string_lossy().into_owned();
+    run_on(&lab, Host::Raw, &journey, &["-w", &journey_arg])?;
+
     drop(lab);
     banner("Tour finished");
     say(&[
         &format!(
-            "The capture is in {}: open it in Wireshark.",
-            capture.display()
+            "The captures are in {}: open arp.pcap and journey.pcap in Wireshark.",
+            out.display()
         ),
         "Read on in the book: cargo xtask book, then book/build/index.html.",
         "Try things yourself: cargo xtask lab, then e.g. `alpha cargo run -q -p l2-link --example sniff`.",
