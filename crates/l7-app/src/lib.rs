@@ -1,8 +1,14 @@
-//! # l7-app — layer 7 of rawstack (to come)
+//! # l7-app — layer 7 of rawstack
 //!
-//! Will hold DNS (RFC 1035) messages with name compression and a resolver
-//! over rawstack's UDP, and HTTP/1.1 (RFC 9112) client and server over
-//! rawstack's TCP: the whole journey from a name to a web page.
+//! The whole journey from a name to a web page, on rawstack's own stack:
+//!
+//! - [`dns`] — DNS messages (RFC 1035) with name compression, and a stub
+//!   resolver over our UDP (with TCP fallback);
+//! - [`http`] — HTTP/1.1 (RFC 9112) heads, chunked bodies, a keep-alive
+//!   client and a static file server over our TCP;
+//! - [`journey`] — one request traced through every layer, for the
+//!   `journey` exercise;
+//! - [`printer`] — every layer's dissector in one printer (`dissect`).
 #![deny(unsafe_code)]
 
 pub mod dns;

@@ -37,7 +37,7 @@
 //!          ├─ netlab hold alpha   ┐ each unshares a net + mount namespace,
 //!          ├─ netlab hold raw     │ mounts its own /sys (and /proc),
 //!          ├─ netlab hold beta    ┘ and sleeps: it *is* the host
-//!          └─ netlab serve-alpha  TCP/UDP echo, port 7, on alpha
+//!          └─ netlab serve-alpha  TCP/UDP echo (7), DNS for lab.test (53), HTTP (80), on alpha
 //! ```
 //!
 //! The init creates the veths with `ip link add … netns PID`, enters each
