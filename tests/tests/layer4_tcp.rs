@@ -111,7 +111,7 @@ impl ResetWatch {
     /// `src:port > dst:port` line each, as tshark reads them.
     fn resets(self, lab: &Lab) -> Vec<String> {
         // dumpcap writes a packet out shortly after it sees it.
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(1000));
         let pid = std::fs::read_to_string(&self.pid_file).expect("dumpcap's PID");
         let mut kill = lab.command(Host::Alpha, "kill");
         kill.args(["-INT", pid.trim()]);
@@ -183,17 +183,6 @@ fn our_client_downloads_10_mib_from_alphas_kernel_and_nobody_resets() {
     let received = dir.path().join("received.bin");
     let watch = ResetWatch::start(&lab, dir.path());
 
-    // The control: alpha's port 9 is closed, its kernel resets our SYN,
-    // and tcp-client says what connect() says.
-    let mut refused = lab.command(Host::Raw, example("l4-transport", "tcp-client"));
-    refused.args(["198.18.0.1", "9"]).stdin(Stdio::null());
-    let (code, _, stderr) = run(refused);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("198.18.0.1:9: connection refused"),
-        "{stderr}"
-    );
-
     let server = python(&lab, Host::Alpha, SEND_FILE_SERVER, &[arg(&file), "5001"]);
     let mut client = lab.command(Host::Raw, example("l4-transport", "tcp-client"));
     client
@@ -209,6 +198,18 @@ fn our_client_downloads_10_mib_from_alphas_kernel_and_nobody_resets() {
     let got = std::fs::read(&received).expect("read what arrived");
     assert_eq!(got.len(), data.len());
     assert!(got == data, "byte for byte the file alpha sent");
+
+    // The control, last, when the capture has long been running: alpha's
+    // port 9 is closed, its kernel resets our SYN, and tcp-client says what
+    // connect() says. Its RST proves the capture sees resets.
+    let mut refused = lab.command(Host::Raw, example("l4-transport", "tcp-client"));
+    refused.args(["198.18.0.1", "9"]).stdin(Stdio::null());
+    let (code, _, stderr) = run(refused);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("198.18.0.1:9: connection refused"),
+        "{stderr}"
+    );
 
     // Exactly one RST on the wire: the control's.
     let resets = watch.resets(&lab);
