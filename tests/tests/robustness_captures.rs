@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use l2_link::pcap::{LINKTYPE_RAW, PcapWriter};
 use l2_link::wire::{ArpRepr, EtherType, EthernetRepr, MacAddr};
 use l3_net::wire::{IpProtocol, Ipv4Repr};
-use rawstack_tests::example;
+use rawstack_tests::{TempDir, example};
 
 const ALPHA_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
 const ALPHA_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
@@ -86,12 +86,10 @@ fn write_capture(
     path
 }
 
-/// A directory of our own under target/, emptied first.
-fn scratch_dir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A fresh temporary directory, removed when dropped. (Not under target/:
+/// CI runs these tests again as an unprivileged user who cannot write there.)
+fn scratch_dir(test: &str) -> TempDir {
+    TempDir::new(test)
 }
 
 /// Runs `sniff -r FILE` (plus `extra` arguments); returns exit code,
@@ -124,12 +122,13 @@ fn summary_lines(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn frames_cut_by_the_snapshot_length_are_printed_and_marked() {
-    let dir = scratch_dir("snaplen");
+    let scratch = scratch_dir("snaplen");
+    let dir = scratch.path();
     let frame = arp_request();
     // Saved: the first 20 bytes of a 60-byte frame, as `tcpdump -s 20`.
     let cut = frame[..20].to_vec();
     let file = write_capture(
-        &dir,
+        dir,
         "cut.pcap",
         1,
         &[(frame.clone(), frame.len()), (cut, frame.len())],
@@ -152,7 +151,8 @@ fn frames_cut_by_the_snapshot_length_are_printed_and_marked() {
 
 #[test]
 fn a_capture_cut_mid_record_prints_the_whole_records_then_a_note() {
-    let dir = scratch_dir("cut_mid_record");
+    let scratch = scratch_dir("cut_mid_record");
+    let dir = scratch.path();
     let frame = arp_request();
     let mut writer = PcapWriter::new(Vec::new()).expect("header");
     writer
@@ -165,7 +165,7 @@ fn a_capture_cut_mid_record_prints_the_whole_records_then_a_note() {
         ("half-data.pcap", &third_record[..16 + 30]),
     ] {
         let two = [(frame.clone(), frame.len()), (frame.clone(), frame.len())];
-        let file = write_capture(&dir, name, 1, &two, tail);
+        let file = write_capture(dir, name, 1, &two, tail);
         let (code, stdout, stderr) = sniff_read(&file, &[]);
         assert_eq!(code, Some(0), "{name}: the good records are the result");
         assert_eq!(
@@ -182,12 +182,13 @@ fn a_capture_cut_mid_record_prints_the_whole_records_then_a_note() {
 
 #[test]
 fn unknown_link_types_are_named_not_decoded() {
-    let dir = scratch_dir("link_types");
+    let scratch = scratch_dir("link_types");
+    let dir = scratch.path();
     // LINKTYPE_RAW (bare IPv4 packets) and LINKTYPE_IPV4 (228).
     for link_type in [LINKTYPE_RAW, 228] {
         let packet = ipv4(IpProtocol::UDP);
         let file = write_capture(
-            &dir,
+            dir,
             &format!("link-{link_type}.pcap"),
             link_type,
             &[(packet.clone(), packet.len())],
@@ -207,7 +208,8 @@ fn unknown_link_types_are_named_not_decoded() {
 
 #[test]
 fn unknown_ethertypes_and_ip_protocols_are_shown_as_such() {
-    let dir = scratch_dir("unknown_protocols");
+    let scratch = scratch_dir("unknown_protocols");
+    let dir = scratch.path();
     let unknown_ethertype = ethernet(EtherType(0x88b6), b"who knows what this is");
     let unknown_protocol = ethernet(EtherType::IPV4, &ipv4(IpProtocol(253)));
     let records = [
@@ -215,7 +217,7 @@ fn unknown_ethertypes_and_ip_protocols_are_shown_as_such() {
         (unknown_protocol.clone(), unknown_protocol.len()),
         (arp_request(), 60),
     ];
-    let file = write_capture(&dir, "unknown.pcap", 1, &records, &[]);
+    let file = write_capture(dir, "unknown.pcap", 1, &records, &[]);
     let (code, stdout, stderr) = sniff_read(&file, &["-x"]);
     assert_eq!(code, Some(0), "stderr: {stderr}");
     let summaries = summary_lines(&stdout);
@@ -243,7 +245,8 @@ fn unknown_ethertypes_and_ip_protocols_are_shown_as_such() {
 
 #[test]
 fn files_that_are_not_captures_are_refused_with_one_line() {
-    let dir = scratch_dir("not_captures");
+    let scratch = scratch_dir("not_captures");
+    let dir = scratch.path();
     for (name, bytes) in [
         ("empty.pcap", Vec::new()),
         ("text.pcap", b"GET / HTTP/1.1\r\n\r\n".to_vec()),

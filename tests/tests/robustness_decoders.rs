@@ -518,19 +518,17 @@ fn tcp_options_iterator_stops_at_the_first_damage() {
 // ---------------------------------------------------------------- pcap
 
 /// The capture fixtures of layer 2's pcap tests, written by our writer and
-/// by Wireshark's editcap and mergecap.
+/// by Wireshark's editcap and mergecap. Compiled in, so the test binary
+/// runs anywhere (CI runs it again as an unprivileged user, from a copy).
 fn fixtures() -> Vec<Vec<u8>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/l2-link/tests/data/");
-    [
-        "lab.pcap",
-        "raw-ip.pcap",
-        "lab.pcapng",
-        "lab-nsec.pcapng",
-        "lab-merged.pcapng",
-    ]
-    .iter()
-    .map(|name| std::fs::read(format!("{dir}{name}")).expect("fixture"))
-    .collect()
+    const DATA: &[&[u8]] = &[
+        include_bytes!("../../crates/l2-link/tests/data/lab.pcap"),
+        include_bytes!("../../crates/l2-link/tests/data/raw-ip.pcap"),
+        include_bytes!("../../crates/l2-link/tests/data/lab.pcapng"),
+        include_bytes!("../../crates/l2-link/tests/data/lab-nsec.pcapng"),
+        include_bytes!("../../crates/l2-link/tests/data/lab-merged.pcapng"),
+    ];
+    DATA.iter().map(|bytes| bytes.to_vec()).collect()
 }
 
 /// Reads a whole capture; returns how many records came out and whether it
