@@ -5,12 +5,17 @@
 //! - `cargo xtask lab [-- CMD ARGS…]` opens a shell on the lab's `raw` host, or
 //!   runs one command there in a fresh lab.
 //! - `cargo xtask tour` runs every exercise in a fresh lab and explains it.
+//! - `cargo xtask bench [--quick]` runs every benchmark beside its peer and
+//!   prints one table.
+//! - `cargo xtask fuzz --seconds N` runs every cargo-fuzz target for N seconds.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod book;
+mod fuzz;
 mod lab;
 mod tour;
 
@@ -29,6 +34,10 @@ enum Command {
     Lab(lab::LabArgs),
     /// A guided run of every exercise, in a fresh lab.
     Tour(tour::TourArgs),
+    /// Every benchmark beside its peer, one table.
+    Bench(bench::BenchArgs),
+    /// Every fuzz target for N seconds (needs the nightly toolchain).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +46,8 @@ fn main() -> ExitCode {
         Command::Book(args) => book::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Tour(args) => tour::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(code) => code,
