@@ -51,6 +51,9 @@ impl Dissector for HttpDissector {
             let range = offset + start..offset + start + len + 1;
             start += len + 1;
             if line.is_empty() {
+                // The empty line is part of the head (RFC 9112 §2.1): claim
+                // it, or the hex view would leave two bytes unexplained.
+                layer.push_field(range, "end of head", "empty line".to_string());
                 let body = payload.len().saturating_sub(start);
                 if body > 0 {
                     layer.push_field(offset + start..frame.len(), "body", format!("{body} bytes"));
@@ -136,6 +139,9 @@ mod tests {
         let http = dissection.layers.last().unwrap();
         assert_eq!(http.summary, "HTTP HTTP/1.1 404 Not Found");
         assert_eq!(http.fields.last().unwrap().value, "3 bytes");
+        let end_of_head = &http.fields[http.fields.len() - 2];
+        assert_eq!(end_of_head.name, "end of head");
+        assert_eq!(&response[end_of_head.range.clone()], b"\r\n");
     }
 
     #[test]
