@@ -53,7 +53,7 @@ impl Dissector for HttpDissector {
             if line.is_empty() {
                 // The empty line is part of the head (RFC 9112 §2.1): claim
                 // it, or the hex view would leave two bytes unexplained.
-                layer.push_field(range, "end of head", "empty line".to_string());
+                layer.push_field(range, "empty_line", "end of the head".to_string());
                 let body = payload.len().saturating_sub(start);
                 if body > 0 {
                     layer.push_field(offset + start..frame.len(), "body", format!("{body} bytes"));
@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(http.summary, "HTTP HTTP/1.1 404 Not Found");
         assert_eq!(http.fields.last().unwrap().value, "3 bytes");
         let end_of_head = &http.fields[http.fields.len() - 2];
-        assert_eq!(end_of_head.name, "end of head");
+        assert_eq!(end_of_head.name, "empty_line");
         assert_eq!(&response[end_of_head.range.clone()], b"\r\n");
     }
 
