@@ -8,13 +8,16 @@
 //! under `CI=true`: [`lab`] skips when the machine cannot give the lab its
 //! capabilities, [`require_program`] when an outside program is missing.
 
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use netlab::{Lab, LabError};
+use l2_link::pcap::{PcapReader, Record};
+use netlab::{Host, Lab, LabError};
 
 /// True when running under CI (`CI=true`), where nothing may be skipped.
 pub fn under_ci() -> bool {
@@ -259,4 +262,105 @@ mod tests {
             None
         );
     }
+}
+
+/// What a finished program said: its exit code (`None` if a signal ended
+/// it), its stdout and its stderr.
+pub type Finished = (Option<i32>, String, String);
+
+/// Runs `command` to the end and returns what it said.
+pub fn run(mut command: Command) -> Finished {
+    let out = command.output().expect("run program");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `program args…` on `host` in the lab, to the end.
+pub fn run_on(lab: &Lab, host: Host, program: impl AsRef<OsStr>, args: &[&str]) -> Finished {
+    let mut command = lab.command(host, program);
+    command.args(args);
+    run(command)
+}
+
+/// Starts python3 running `script` with `args` on `host`, and waits (up to
+/// `startup`) for the script's "ready" on stderr.
+pub fn python(lab: &Lab, host: Host, script: &str, args: &[&str], startup: Duration) -> Background {
+    let mut command = lab.command(host, "python3");
+    command.arg("-c").arg(script).args(args);
+    let mut program = Background::spawn(command);
+    program.wait_for_stderr("ready", startup);
+    program
+}
+
+/// Runs python3 `script` with `args` on `host`, to the end.
+pub fn python_once(lab: &Lab, host: Host, script: &str, args: &[&str]) -> Finished {
+    let mut command = lab.command(host, "python3");
+    command.arg("-c").arg(script).args(args);
+    run(command)
+}
+
+/// A path as a program argument (our temp paths are UTF-8).
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+/// `len` bytes of xorshift64 (shifts 13, 7, 17) from `seed | 1`, one byte
+/// (bits 24–31) per step: the generator netlab's `http` service documents
+/// for alpha's `/big.bin`, written again here so the tests do not take the
+/// server's word for it.
+pub fn xorshift_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A file of `len` deterministic bytes ([`xorshift_bytes`]) in `dir`, and
+/// the bytes.
+pub fn data_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
+    let data = xorshift_bytes(seed, len);
+    let path = dir.join(name);
+    std::fs::write(&path, &data).expect("write test data");
+    (path, data)
+}
+
+/// Every record of the classic pcap or pcapng file at `path`.
+pub fn read_pcap(path: &Path) -> Vec<Record> {
+    let reader = PcapReader::new(File::open(path).expect("open capture")).expect("pcap header");
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .expect("capture records")
+}
+
+/// Runs `script` with `sh -c` in a new user and network namespace that is
+/// not a lab: no lab0/lab1/lab3, nothing that reaches any real network. It
+/// is where the exercises must refuse to send unless told exactly where.
+/// The script exits 99 when its own setup (say, making a veth pair) fails.
+///
+/// Returns (stdout, stderr), or `None` after one line saying why when this
+/// machine cannot make such a namespace — a failure under CI.
+pub fn outside_any_lab(script: &str) -> Option<(String, String)> {
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--net", "sh", "-c", script])
+        .output()
+        .expect("unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.code() == Some(99) || (!out.status.success() && stderr.contains("unshare")) {
+        assert!(
+            !under_ci(),
+            "cannot create a network namespace under CI: {stderr}"
+        );
+        eprintln!("skipped: cannot create a private network namespace here: {stderr}");
+        return None;
+    }
+    Some((stdout, stderr))
 }

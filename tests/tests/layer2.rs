@@ -3,33 +3,14 @@
 //!
 //! Each test starts its own fresh lab; see `rawstack_tests::lab`.
 
-use std::fs::File;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use l2_link::pcap::{PcapReader, Record};
 use netlab::Host;
-use rawstack_tests::{Background, TempDir, example, lab, require_program};
+use rawstack_tests::{Background, TempDir, example, lab, read_pcap, require_program, run};
 
 const STARTUP: Duration = Duration::from_secs(20);
 const RUN: Duration = Duration::from_secs(30);
-
-fn read_pcap(path: &Path) -> Vec<Record> {
-    let reader = PcapReader::new(File::open(path).expect("open capture")).expect("pcap header");
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .expect("capture records")
-}
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn custom_ethertype_frame_arrives_on_alpha_byte_identical() {
@@ -272,20 +253,9 @@ fn exercises_refuse_to_send_outside_the_lab() {
         sf = send_frame.display(),
         ap = arping.display()
     );
-    let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--net", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(99) || (!out.status.success() && stderr.contains("unshare")) {
-        assert!(
-            !rawstack_tests::under_ci(),
-            "cannot create a network namespace under CI: {stderr}"
-        );
-        eprintln!("skipped: cannot create a private network namespace here: {stderr}");
+    let Some((stdout, stderr)) = rawstack_tests::outside_any_lab(&script) else {
         return;
-    }
+    };
     for refused in [
         "send-frame-interface-only=2",
         "send-frame-target-only=2",

@@ -9,26 +9,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use netlab::{Host, Lab};
-use rawstack_tests::{Background, TempDir, example, lab, require_program};
+use rawstack_tests::{Background, TempDir, example, lab, require_program, run_on};
 
 const STARTUP: Duration = Duration::from_secs(10);
 const RUN: Duration = Duration::from_secs(15);
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs `program args…` on `host` in the lab.
-fn on(lab: &Lab, host: Host, program: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut command = lab.command(host, program);
-    command.args(args);
-    run(command)
-}
 
 /// Starts our `host` exercise on raw for `seconds`, and waits until it is
 /// bound and answering.
@@ -53,7 +37,7 @@ fn start_router(lab: &Lab, seconds: &str, extra: &[&str]) -> Background {
 #[test]
 fn alphas_ping_gets_no_answer_before_our_host_runs_and_replies_after() {
     let Some(lab) = lab() else { return };
-    let (code, stdout, _) = on(
+    let (code, stdout, _) = run_on(
         &lab,
         Host::Alpha,
         "ping",
@@ -63,7 +47,7 @@ fn alphas_ping_gets_no_answer_before_our_host_runs_and_replies_after() {
     assert!(stdout.contains("0 received"), "{stdout}");
 
     let host = start_host(&lab, "4");
-    let (code, stdout, stderr) = on(
+    let (code, stdout, stderr) = run_on(
         &lab,
         Host::Alpha,
         "ping",
@@ -98,7 +82,7 @@ fn a_3000_byte_ping_is_reassembled_and_answered_in_fragments() {
     let host = start_host(&lab, "3");
     // 2972 bytes of data + 8 of ICMP + 20 of IP = 3000: alpha's kernel
     // sends three fragments (1480 + 1480 + 20 bytes of payload).
-    let (code, stdout, stderr) = on(
+    let (code, stdout, stderr) = run_on(
         &lab,
         Host::Alpha,
         "ping",
@@ -130,7 +114,7 @@ fn beta_pings_alpha_through_our_router_and_tshark_finds_every_checksum_good() {
     let capture = dir.path().join("router.pcap");
     let capture_arg = capture.to_str().expect("a UTF-8 temp path");
     let router = start_router(&lab, "3", &["-w", capture_arg]);
-    let (code, stdout, stderr) = on(
+    let (code, stdout, stderr) = run_on(
         &lab,
         Host::Beta,
         "ping",
@@ -211,7 +195,7 @@ fn alphas_traceroute_shows_our_router_as_hop_one_and_beta_as_hop_two() {
     }
     let Some(lab) = lab() else { return };
     let router = start_router(&lab, "4", &[]);
-    let (code, stdout, stderr) = on(
+    let (code, stdout, stderr) = run_on(
         &lab,
         Host::Alpha,
         "traceroute",
@@ -248,7 +232,7 @@ fn big_pings_to_beta_are_fragmented_at_1280_or_refused_with_the_mtu() {
     let Some(lab) = lab() else { return };
     let router = start_router(&lab, "4", &[]);
     // 1372 + 8 + 20 = 1400 bytes: fits alpha's 1500, not lab2's 1280.
-    let (code, stdout, stderr) = on(
+    let (code, stdout, stderr) = run_on(
         &lab,
         Host::Alpha,
         "ping",
@@ -270,7 +254,7 @@ fn big_pings_to_beta_are_fragmented_at_1280_or_refused_with_the_mtu() {
         "{stdout}"
     );
 
-    let (code, stdout, _) = on(
+    let (code, stdout, _) = run_on(
         &lab,
         Host::Alpha,
         "ping",
@@ -311,20 +295,9 @@ fn host_and_router_refuse_to_run_outside_the_lab() {
         host = host.display(),
         router = router.display()
     );
-    let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--net", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(99) || (!out.status.success() && stderr.contains("unshare")) {
-        assert!(
-            !rawstack_tests::under_ci(),
-            "cannot create a network namespace under CI: {stderr}"
-        );
-        eprintln!("skipped: cannot create a private network namespace here: {stderr}");
+    let Some((stdout, stderr)) = rawstack_tests::outside_any_lab(&script) else {
         return;
-    }
+    };
     for refused in [
         "host-defaults=2",
         "host-interface-only=2",
@@ -354,7 +327,7 @@ fn our_traceroute_on_alpha_finds_the_same_two_hops_through_our_router() {
         let mut args = vec!["-q", "1", "-w", "1", "-m", "5"];
         args.extend_from_slice(extra);
         args.push("198.18.1.1");
-        let (code, stdout, stderr) = on(&lab, Host::Alpha, traceroute, &args);
+        let (code, stdout, stderr) = run_on(&lab, Host::Alpha, traceroute, &args);
         assert_eq!(code, Some(0), "traceroute {args:?}: {stdout}{stderr}");
         let hops: Vec<&str> = stdout
             .lines()

@@ -14,57 +14,16 @@
 //! the path MTU it learnt.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use netlab::{Host, Lab};
-use rawstack_tests::{Background, TempDir, example, lab};
+use netlab::Host;
+use rawstack_tests::{TempDir, arg, data_file, example, lab, python, run};
 
 const STARTUP: Duration = Duration::from_secs(20);
 const RUN: Duration = Duration::from_secs(25);
 const MIB: usize = 1 << 20;
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `len` bytes of xorshift64 from `seed`, written to `dir/name`.
-fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
-    let mut x = seed | 1;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).expect("write test data");
-    (path, data)
-}
-
-/// A path as an argument.
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
-
-/// Starts python3 running `script` with `args` on `host`, and waits for
-/// its "ready" on stderr.
-fn python(lab: &Lab, host: Host, script: &str, args: &[&str]) -> Background {
-    let mut command = lab.command(host, "python3");
-    command.arg("-c").arg(script).args(args);
-    let mut program = Background::spawn(command);
-    program.wait_for_stderr("ready", STARTUP);
-    program
-}
 
 /// A kernel TCP server: sends the file `argv[1]` to the first client on
 /// `argv[2]`:`argv[3]`, then closes its half and reads until the client's
@@ -98,7 +57,7 @@ const LOSSY_DOWNLOAD: usize = 10 * MIB;
 fn our_client_downloads_from_alpha_losing_5_percent_and_plots_the_recovery() {
     let Some(lab) = lab() else { return };
     let dir = TempDir::new("l4-loss");
-    let (file, data) = random_file(dir.path(), "data.bin", LOSSY_DOWNLOAD, 0x105_5e5);
+    let (file, data) = data_file(dir.path(), "data.bin", LOSSY_DOWNLOAD, 0x105_5e5);
     let received = dir.path().join("received.bin");
     let plot = dir.path().join("download.svg");
 
@@ -107,6 +66,7 @@ fn our_client_downloads_from_alpha_losing_5_percent_and_plots_the_recovery() {
         Host::Alpha,
         SEND_FILE_SERVER,
         &[arg(&file), "198.18.0.1", "5002"],
+        STARTUP,
     );
     let mut client = lab.command(Host::Raw, example("l4-transport", "tcp-client"));
     client
@@ -288,7 +248,7 @@ conn.close()
 fn kernels_find_the_path_mtu_through_our_routers_fragmentation_needed() {
     let Some(lab) = lab() else { return };
     let dir = TempDir::new("l4-pmtu");
-    let (file, data) = random_file(dir.path(), "data.bin", 10 * MIB, 0x1280);
+    let (file, data) = data_file(dir.path(), "data.bin", 10 * MIB, 0x1280);
     let received = dir.path().join("received.bin");
     let log = dir.path().join("router.log");
 
@@ -321,6 +281,7 @@ fn kernels_find_the_path_mtu_through_our_routers_fragmentation_needed() {
         Host::Alpha,
         SEND_FILE_SERVER,
         &[arg(&file), "198.18.0.1", "5003"],
+        STARTUP,
     );
     let mut client = lab.command(Host::Beta, "python3");
     client

@@ -15,22 +15,13 @@ use std::time::Duration;
 use etherparse::{NetHeaders, PacketHeaders, TcpHeader, TcpOptionElement, TransportHeader};
 use l2_link::pcap::PcapReader;
 use netlab::{Host, Lab};
-use rawstack_tests::{Background, TempDir, example, lab, require_program};
+use rawstack_tests::{Background, TempDir, example, lab, require_program, run};
 
 const STARTUP: Duration = Duration::from_secs(20);
 const RUN: Duration = Duration::from_secs(20);
 
 const ALPHA: [u8; 4] = [198, 18, 0, 1];
 const RAW_KERNEL: [u8; 4] = [198, 18, 0, 3];
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Kernel TCP sockets listening on alpha on `ports` (bound to any
 /// address), started with python3: nothing of ours is involved, and they
@@ -376,20 +367,9 @@ fn syn_scan_refuses_to_scan_outside_the_lab_unless_the_host_is_named() {
          {scan} 198.18.0.77 -p 7; echo \"named-host=$?\"",
         scan = scan.display()
     );
-    let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--net", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(99) || (!out.status.success() && stderr.contains("unshare")) {
-        assert!(
-            !rawstack_tests::under_ci(),
-            "cannot create a network namespace under CI: {stderr}"
-        );
-        eprintln!("skipped: cannot create a private network namespace here: {stderr}");
+    let Some((stdout, stderr)) = rawstack_tests::outside_any_lab(&script) else {
         return;
-    }
+    };
     for expected in ["no-host=2", "ports-only=2", "named-host=2"] {
         assert!(
             stdout.contains(expected),

@@ -14,63 +14,13 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netlab::{Host, Lab};
-use rawstack_tests::{Background, TempDir, example, lab, require_program};
+use rawstack_tests::{
+    Background, TempDir, arg, data_file, example, lab, python, python_once, require_program, run,
+};
 
 const STARTUP: Duration = Duration::from_secs(20);
 const RUN: Duration = Duration::from_secs(25);
 const MIB: usize = 1 << 20;
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `len` bytes of xorshift64 from `seed`, written to `dir/name`.
-fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
-    let mut x = seed | 1;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).expect("write test data");
-    (path, data)
-}
-
-/// A path as an argument.
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
-
-/// Starts python3 running `script` with `args` on `host`, and waits for
-/// its "ready" on stderr.
-fn python(lab: &Lab, host: Host, script: &str, args: &[&str]) -> Background {
-    let mut command = lab.command(host, "python3");
-    command.arg("-c").arg(script).args(args);
-    let mut program = Background::spawn(command);
-    program.wait_for_stderr("ready", STARTUP);
-    program
-}
-
-/// Runs python3 `script` with `args` on `host` to the end.
-fn python_once(
-    lab: &Lab,
-    host: Host,
-    script: &str,
-    args: &[&str],
-) -> (Option<i32>, String, String) {
-    let mut command = lab.command(host, "python3");
-    command.arg("-c").arg(script).args(args);
-    run(command)
-}
 
 // ---------------------------------------------------------------------------
 // Watching for RSTs on alpha's cable
@@ -179,11 +129,17 @@ fn our_client_downloads_10_mib_from_alphas_kernel_and_nobody_resets() {
     }
     let Some(lab) = lab() else { return };
     let dir = TempDir::new("l4-download");
-    let (file, data) = random_file(dir.path(), "data.bin", 10 * MIB, 0xd0_0d1e);
+    let (file, data) = data_file(dir.path(), "data.bin", 10 * MIB, 0xd0_0d1e);
     let received = dir.path().join("received.bin");
     let watch = ResetWatch::start(&lab, dir.path());
 
-    let server = python(&lab, Host::Alpha, SEND_FILE_SERVER, &[arg(&file), "5001"]);
+    let server = python(
+        &lab,
+        Host::Alpha,
+        SEND_FILE_SERVER,
+        &[arg(&file), "5001"],
+        STARTUP,
+    );
     let mut client = lab.command(Host::Raw, example("l4-transport", "tcp-client"));
     client
         .args(["198.18.0.1", "5001"])
@@ -341,7 +297,7 @@ fn a_kernel_client_uploads_10_mib_to_our_server_gets_it_all_back_and_nobody_rese
     }
     let Some(lab) = lab() else { return };
     let dir = TempDir::new("l4-upload");
-    let (file, data) = random_file(dir.path(), "data.bin", 10 * MIB, 0x0b_10ad);
+    let (file, data) = data_file(dir.path(), "data.bin", 10 * MIB, 0x0b_10ad);
     let echoed = dir.path().join("echoed.bin");
     let server = start_server(&lab, 1);
     let watch = ResetWatch::start(&lab, dir.path());

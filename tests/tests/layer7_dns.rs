@@ -12,21 +12,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netlab::{Host, Lab};
-use rawstack_tests::{Background, example, lab, require_program};
+use rawstack_tests::{Background, example, lab, require_program, run};
 
 const STARTUP: Duration = Duration::from_secs(20);
 
 /// Where dnsmasq listens: alpha, beside alpha's own server on port 53.
 const DNSMASQ_PORT: &str = "5353";
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A line with its runs of blanks as one space (dig aligns with tabs).
 fn normalize(line: &str) -> String {

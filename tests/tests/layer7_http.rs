@@ -9,45 +9,16 @@
 //! and python's view of our server's status codes. Each test starts its
 //! own fresh lab.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use netlab::{Host, Lab};
-use rawstack_tests::{Background, TempDir, example, lab, require_program};
+use rawstack_tests::{
+    Background, TempDir, arg, data_file, example, lab, require_program, run, xorshift_bytes,
+};
 
 const STARTUP: Duration = Duration::from_secs(20);
 const RUN: Duration = Duration::from_secs(25);
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// A path as an argument.
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
-
-/// `len` bytes of xorshift64 (shifts 13, 7, 17) from `seed | 1`, one byte
-/// (bits 24–31) per step: the generator netlab's `http` service documents
-/// for alpha's `/big.bin`, written again here so the test does not take
-/// the server's word for it.
-fn xorshift_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// The number of SYNs our stack sent, from `--trace` lines
 /// (`198.18.0.2:PORT > …: Flags [S], …`).
@@ -184,14 +155,6 @@ fn raw_request(lab: &Lab, request: &str) -> String {
     let (code, stdout, stderr) = run(python);
     assert_eq!(code, Some(0), "python3: {stderr}");
     stdout.trim().to_string()
-}
-
-/// A file of `len` deterministic bytes in `dir`.
-fn data_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
-    let data = xorshift_bytes(seed, len);
-    let path = dir.join(name);
-    std::fs::write(&path, &data).expect("write test data");
-    (path, data)
 }
 
 #[test]

@@ -8,25 +8,10 @@
 //! HTTP in it, and must agree with `dissect -r` frame by frame on the
 //! addresses, ports and protocols.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use netlab::Host;
-use rawstack_tests::{TempDir, example, lab, require_program};
-
-fn run(mut command: Command) -> (Option<i32>, String, String) {
-    let out = command.output().expect("run program");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// A path as an argument.
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
+use rawstack_tests::{TempDir, arg, example, lab, require_program, run};
 
 /// What both dissectors must agree on for one frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
