@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use netlab::{Host, Lab};
 use rawstack_tests::{
-    Background, TempDir, arg, data_file, example, lab, require_program, run, xorshift_bytes,
+    Background, TempDir, arg, data_file, example, lab, python, require_program, run, xorshift_bytes,
 };
 
 const STARTUP: Duration = Duration::from_secs(20);
@@ -246,4 +246,101 @@ fn curl_fetches_from_our_server_which_survives_bad_requests() {
         log.contains("\"GET /one.bin HTTP/1.1\" 200 2097152"),
         "{log}"
     );
+}
+
+/// A slow loris on alpha: the start of a request head, then one byte
+/// every 100 ms, never the empty line. Prints when our server hung up.
+const SLOW_LORIS: &str = r#"
+import socket, sys, time
+loris = socket.create_connection(("198.18.0.2", 80), timeout=10)
+loris.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+start = time.monotonic()
+sys.stderr.write("ready\n")
+sys.stderr.flush()
+loris.settimeout(0.1)
+verdict = "still open after 10 s"
+while time.monotonic() - start < 10:
+    try:
+        loris.sendall(b"X")
+        data = loris.recv(100)
+    except socket.timeout:
+        continue
+    except (BrokenPipeError, ConnectionResetError):
+        data = b""
+    if data:
+        verdict = "answered: %r" % data[:40]
+    else:
+        verdict = "hung up after %.2f s" % (time.monotonic() - start)
+    break
+print(verdict)
+"#;
+
+#[test]
+fn a_slow_loris_is_hung_up_on_while_everyone_else_is_served() {
+    if !require_program("curl", "curl") || !require_program("python3", "python3") {
+        return;
+    }
+    let Some(lab) = lab() else { return };
+    let dir = TempDir::new("l7-http-loris");
+    std::fs::write(dir.path().join("index.html"), "<h1>still here</h1>\n").expect("index");
+
+    // Connections: the loris, curl, an oversize head, curl again.
+    let head_timeout = Duration::from_secs(3);
+    let mut command = lab.command(Host::Raw, example("l7-app", "http-serve"));
+    command.args([arg(dir.path()), "--count", "4", "--head-timeout", "3"]);
+    let mut server = Background::spawn(command);
+    server.wait_for_stderr("serving", STARTUP);
+
+    let loris_started = std::time::Instant::now();
+    let loris = python(&lab, Host::Alpha, SLOW_LORIS, &[], STARTUP);
+
+    let fetch = || {
+        let mut curl = lab.command(Host::Alpha, "curl");
+        curl.args(["-sS", "--fail", "--max-time", "5", "http://198.18.0.2/"]);
+        run(curl)
+    };
+    let (code, page, stderr) = fetch();
+    assert_eq!(code, Some(0), "curl while the loris trickles: {stderr}");
+    assert_eq!(page, "<h1>still here</h1>\n");
+    // 200 header fields: more than the server allows (Limits::max_fields, 100).
+    let oversize = format!(
+        r"GET / HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        r"X-A: b\r\n".repeat(200)
+    );
+    assert_eq!(
+        raw_request(&lab, &oversize),
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+    let (code, page, stderr) = fetch();
+    assert_eq!(code, Some(0), "curl again: {stderr}");
+    assert_eq!(page, "<h1>still here</h1>\n");
+    // All of that happened while the loris was still connected.
+    let others_done = loris_started.elapsed();
+    assert!(
+        others_done < head_timeout,
+        "the others took {others_done:?}"
+    );
+
+    let (code, verdict, stderr) = loris.finish(RUN);
+    assert_eq!(code, Some(0), "loris: {stderr}");
+    let after: f64 = verdict
+        .trim()
+        .strip_prefix("hung up after ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .unwrap_or_else(|| panic!("the loris was not hung up on: {verdict}"))
+        .parse()
+        .expect("seconds");
+    assert!(
+        (2.5..6.0).contains(&after),
+        "hung up {after} s after the head began; the deadline is 3 s"
+    );
+
+    let (code, log, stderr) = server.finish(RUN);
+    assert_eq!(code, Some(0), "http-serve: {stderr}");
+    let statuses: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("] \""))
+        .filter_map(|line| line.rsplit(' ').nth(1))
+        .collect();
+    assert_eq!(statuses, ["200", "431", "200"], "{log}");
 }
