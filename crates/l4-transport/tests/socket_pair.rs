@@ -21,7 +21,7 @@ use l3_net::stack::InterfaceConfig;
 use l4_transport::socket::{
     NetStack, Stack, StackConfig, TcpListener, TcpStream, TraceFormatter, TraceStyle, UdpSocket,
 };
-use l4_transport::tcp::{IsnGenerator, State};
+use l4_transport::tcp::{IsnGenerator, State, TraceEvent};
 
 const MAC_A: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x0a]);
 const MAC_B: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x0b]);
@@ -404,6 +404,211 @@ fn dropping_a_stream_waits_until_the_fin_is_acknowledged_even_on_a_lossy_wire() 
 }
 
 // ---------------------------------------------------------------------------
+// Path MTU: a narrow link in the middle
+// ---------------------------------------------------------------------------
+
+// ANCHOR: narrow_path
+/// The MTU of the narrow link a router in the middle forwards onto.
+const NARROW_MTU: u16 = 1280;
+const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
+const ROUTER_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+
+/// The sending end of a cable, shared: the stack that owns it sends its
+/// frames through it, and so does the router below, which answers on the
+/// same wire.
+#[derive(Clone)]
+struct SharedEnd(Arc<Mutex<CableEnd>>);
+
+impl Device for SharedEnd {
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        self.0.lock().unwrap().send(frame)
+    }
+
+    fn recv(&mut self, _: &mut [u8], _: Option<Instant>) -> io::Result<Option<RxMeta>> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "a sending end"))
+    }
+
+    fn mac(&self) -> MacAddr {
+        self.0.lock().unwrap().mac()
+    }
+
+    fn mtu(&self) -> usize {
+        self.0.lock().unwrap().mtu()
+    }
+}
+
+/// A's way out, as if through a router whose next link carries only
+/// [`NARROW_MTU`] bytes: a datagram bigger than that with Don't Fragment
+/// set is dropped, and the sender gets a real ICMP "fragmentation needed"
+/// (RFC 792, RFC 1191 §4: type 3 code 4, the next hop's MTU, the dropped
+/// datagram's header and first bytes), built with layer 3's wire types.
+/// Etherparse, not our parser, decides what is too big.
+struct NarrowPath {
+    toward_b: CableEnd,
+    back_to_a: SharedEnd,
+    frag_needed_sent: Arc<Mutex<u32>>,
+}
+
+impl Device for NarrowPath {
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        let Ok(ip) = etherparse::Ipv4HeaderSlice::from_slice(&frame[14..]) else {
+            return self.toward_b.send(frame); // ARP
+        };
+        if ip.total_len() <= NARROW_MTU {
+            return self.toward_b.send(frame);
+        }
+        assert!(ip.dont_fragment(), "our TCP sends with Don't Fragment");
+        let datagram = &frame[14..14 + usize::from(ip.total_len())];
+        let quote = &datagram[..usize::from(ip.ihl()) * 4 + 8];
+        let message = l3_net::wire::Icmpv4Repr::DstUnreachable {
+            reason: l3_net::wire::DstUnreachable::FragRequired,
+            next_hop_mtu: NARROW_MTU,
+            quoted: quote,
+        }
+        .build();
+        let header = l3_net::wire::Ipv4Repr {
+            src_addr: ROUTER_IP,
+            dst_addr: ip.source_addr(),
+            protocol: l3_net::wire::IpProtocol::ICMP,
+            ttl: 64,
+            ident: 0,
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+            dscp: 0,
+            ecn: 0,
+            options: l3_net::wire::Ipv4Options::NONE,
+            payload_len: message.len(),
+        };
+        let ethernet = l2_link::wire::EthernetRepr {
+            destination: MacAddr(frame[6..12].try_into().unwrap()),
+            source: ROUTER_MAC,
+            vlan: None,
+            ethertype: l2_link::wire::EtherType::IPV4,
+        };
+        *self.frag_needed_sent.lock().unwrap() += 1;
+        self.back_to_a
+            .send(&ethernet.build(&header.build(&message)))
+    }
+
+    fn recv(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<RxMeta>> {
+        self.toward_b.recv(buf, deadline)
+    }
+
+    fn mac(&self) -> MacAddr {
+        self.toward_b.mac()
+    }
+
+    fn mtu(&self) -> usize {
+        self.toward_b.mtu()
+    }
+}
+// ANCHOR_END: narrow_path
+
+/// The largest TCP payload and whether Don't Fragment was set, for every
+/// TCP segment in `frames`, as etherparse reads them.
+fn tcp_payloads_and_df(frames: &Frames) -> Vec<(usize, bool)> {
+    let frames = frames.lock().unwrap();
+    frames
+        .iter()
+        .filter_map(|frame| {
+            let sliced = SlicedPacket::from_ethernet(frame).ok()?;
+            let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) =
+                (&sliced.net, &sliced.transport)
+            else {
+                return None;
+            };
+            Some((tcp.payload().len(), ip.header().dont_fragment()))
+        })
+        .collect()
+}
+
+/// The MSS option of the first SYN in `frames`, as etherparse reads it.
+fn syn_mss(frames: &Frames, port: u16) -> Option<u16> {
+    let frames = frames.lock().unwrap();
+    frames.iter().find_map(|frame| {
+        let sliced = SlicedPacket::from_ethernet(frame).ok()?;
+        let Some(TransportSlice::Tcp(tcp)) = &sliced.transport else {
+            return None;
+        };
+        if !tcp.syn() || tcp.source_port() != port {
+            return None;
+        }
+        tcp.options_iterator().find_map(|option| match option {
+            Ok(etherparse::TcpOptionElement::MaximumSegmentSize(mss)) => Some(mss),
+            _ => None,
+        })
+    })
+}
+
+// ANCHOR: pmtu_test
+#[test]
+fn a_router_saying_fragmentation_needed_lowers_the_mss_and_a_mebibyte_still_arrives() {
+    within_patience(|| {
+        let (a_out, b_in) = Cable::pair(MAC_A, MAC_B);
+        let (b_out, a_in) = Cable::pair(MAC_B, MAC_A);
+        let b_out = SharedEnd(Arc::new(Mutex::new(b_out)));
+        let frag_needed_sent = Arc::new(Mutex::new(0));
+        let a_sent = Frames::default();
+        let a_tap = Wiretap {
+            inner: NarrowPath {
+                toward_b: a_out,
+                back_to_a: b_out.clone(),
+                frag_needed_sent: Arc::clone(&frag_needed_sent),
+            },
+            sent: Arc::clone(&a_sent),
+        };
+        let config = StackConfig {
+            keep_trace: true,
+            ..StackConfig::default()
+        };
+        let a = Stack::over_devices(a_tap, a_in, IP_A, 24, config.clone()).unwrap();
+        let b = Stack::over_devices(b_out, b_in, IP_B, 24, config).unwrap();
+        let server = echo_server(&b, 7, 2);
+        let data = stream(0x1191, MIB);
+
+        let client = TcpStream::connect(&a, SocketAddrV4::new(IP_B, 7)).unwrap();
+        let local = client.local_addr().unwrap();
+        let echoed = echo_through(&client, &data);
+        assert!(echoed == data, "every byte in its place");
+        client.close().unwrap();
+
+        // The router spoke, and A listened: its trace says so, and after
+        // the first few segments (in flight when the ICMP came) nothing
+        // bigger than the narrow link left A.
+        let frag_needed = *frag_needed_sent.lock().unwrap();
+        assert!((1..=20).contains(&frag_needed), "{frag_needed} ICMP errors");
+        let trace = a.take_trace(local, SocketAddrV4::new(IP_B, 7));
+        let lowered: Vec<usize> = trace
+            .iter()
+            .filter_map(|record| match record.event {
+                TraceEvent::MssChanged { mss, .. } => Some(mss),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lowered, vec![usize::from(NARROW_MTU) - 40]);
+        let segments = tcp_payloads_and_df(&a_sent);
+        assert!(segments.iter().all(|&(_, df)| df), "Don't Fragment on all");
+        let too_big = segments.iter().filter(|&&(len, _)| len > 1240).count();
+        assert_eq!(too_big as u32, frag_needed, "each big one was answered");
+        assert_eq!(segments.iter().map(|s| s.0).max(), Some(1460));
+
+        // A second connection starts from what the first one learned:
+        // its SYN already asks for segments that fit (the path-MTU cache
+        // of layer 3), and no router has to say anything again.
+        let second = TcpStream::connect(&a, SocketAddrV4::new(IP_B, 7)).unwrap();
+        let port = second.local_addr().unwrap().port();
+        let small = stream(7, 100_000);
+        assert!(echo_through(&second, &small) == small);
+        second.close().unwrap();
+        assert_eq!(syn_mss(&a_sent, port), Some(NARROW_MTU - 40));
+        assert_eq!(*frag_needed_sent.lock().unwrap(), frag_needed);
+        assert_eq!(server.join().unwrap().len(), 2);
+    });
+}
+// ANCHOR_END: pmtu_test
+
+// ---------------------------------------------------------------------------
 // UDP
 // ---------------------------------------------------------------------------
 
@@ -652,7 +857,7 @@ fn two_netstacks_shake_hands_without_threads_and_the_trace_tells_it_like_tcpdump
     // ARP request and reply, SYN, SYN-ACK, ACK.
     exchange(&mut a, &mut b, t0);
     assert_eq!(a.tcp_state(conn).unwrap(), State::Established);
-    let (accepted, from) = b.tcp_accept(listener).unwrap();
+    let (accepted, from) = b.tcp_accept(t0, listener).unwrap();
     assert_eq!(from, SocketAddrV4::new(IP_A, 49152));
     assert_eq!(a.poll_at(), None, "an idle connection has no timer");
 
@@ -692,3 +897,132 @@ fn two_netstacks_shake_hands_without_threads_and_the_trace_tells_it_like_tcpdump
         format!("{back}: Flags [.], seq 1, ack 6, win 65530, length 0")
     );
 }
+
+/// An ICMP "fragmentation needed, next hop MTU 1280" from the router to
+/// the sender of `frame` (an Ethernet frame carrying a TCP segment), whose
+/// quote has the segment's sequence number replaced by `seq` if given (a
+/// forgery by someone who did not see the segment).
+fn frag_needed_about(frame: &[u8], seq: Option<u32>) -> Vec<u8> {
+    let ip = etherparse::Ipv4HeaderSlice::from_slice(&frame[14..]).unwrap();
+    let header_len = usize::from(ip.ihl()) * 4;
+    let mut quote = frame[14..14 + header_len + 8].to_vec();
+    if let Some(seq) = seq {
+        quote[header_len + 4..header_len + 8].copy_from_slice(&seq.to_be_bytes());
+    }
+    let message = l3_net::wire::Icmpv4Repr::DstUnreachable {
+        reason: l3_net::wire::DstUnreachable::FragRequired,
+        next_hop_mtu: NARROW_MTU,
+        quoted: &quote,
+    }
+    .build();
+    let header = l3_net::wire::Ipv4Repr {
+        src_addr: ROUTER_IP,
+        dst_addr: ip.source_addr(),
+        protocol: l3_net::wire::IpProtocol::ICMP,
+        ttl: 64,
+        ident: 0,
+        dont_frag: false,
+        more_frags: false,
+        frag_offset: 0,
+        dscp: 0,
+        ecn: 0,
+        options: l3_net::wire::Ipv4Options::NONE,
+        payload_len: message.len(),
+    };
+    l2_link::wire::EthernetRepr {
+        destination: MacAddr(frame[6..12].try_into().unwrap()),
+        source: ROUTER_MAC,
+        vlan: None,
+        ethertype: l2_link::wire::EtherType::IPV4,
+    }
+    .build(&header.build(&message))
+}
+
+/// The TCP payload lengths and sequence numbers of `frames`, by etherparse.
+fn tcp_seqs_and_lens(frames: &[Vec<u8>]) -> Vec<(u32, usize)> {
+    frames
+        .iter()
+        .filter_map(|frame| {
+            let sliced = SlicedPacket::from_ethernet(frame).ok()?;
+            let Some(TransportSlice::Tcp(tcp)) = &sliced.transport else {
+                return None;
+            };
+            Some((tcp.sequence_number(), tcp.payload().len()))
+        })
+        .collect()
+}
+
+// ANCHOR: pmtu_validation_test
+#[test]
+fn only_a_frag_needed_quoting_a_sequence_number_in_flight_lowers_the_mss_and_resends_at_once() {
+    let t0 = Instant::now();
+    let mut a = netstack(MAC_A, IP_A, t0, true);
+    let mut b = netstack(MAC_B, IP_B, t0, false);
+    let listener = b.tcp_listen(7, 4).unwrap();
+    let conn = a.tcp_connect(t0, SocketAddrV4::new(IP_B, 7)).unwrap();
+    exchange(&mut a, &mut b, t0);
+    let (accepted, _) = b.tcp_accept(t0, listener).unwrap();
+
+    // Two full segments leave A at once; the router drops both.
+    let data = stream(5927, 2 * 1460);
+    assert_eq!(a.tcp_send(conn, &data).unwrap(), data.len());
+    a.poll(t0);
+    let dropped = a.drain_transmit();
+    let sent = tcp_seqs_and_lens(&dropped);
+    assert_eq!(sent.iter().map(|s| s.1).collect::<Vec<_>>(), [1460, 1460]);
+    a.poll(t0);
+    assert!(a.drain_transmit().is_empty(), "all of it is in flight");
+
+    // A forgery: right addresses and ports, a sequence number A never
+    // sent (RFC 5927 §4.1). TCP ignores it: no MSS change, nothing resent.
+    let forged = frag_needed_about(&dropped[0], Some(sent[0].0.wrapping_sub(100_000)));
+    a.receive(t0, &forged, l2_link::device::PacketType::Host);
+    assert!(
+        a.drain_transmit().is_empty(),
+        "nothing resent for a forgery"
+    );
+    assert_eq!(a.tcp_connection(conn).unwrap().send_mss(), 1460);
+
+    // The real one quotes the first dropped segment: the MSS falls to
+    // 1240 and both segments' bytes go again at once, in pieces that fit,
+    // without waiting for the retransmission timer.
+    let genuine = frag_needed_about(&dropped[0], None);
+    a.receive(t0, &genuine, l2_link::device::PacketType::Host);
+    assert_eq!(a.tcp_connection(conn).unwrap().send_mss(), 1240);
+    let resent = a.drain_transmit();
+    let pieces = tcp_seqs_and_lens(&resent);
+    assert_eq!(
+        pieces.iter().map(|s| s.1).collect::<Vec<_>>(),
+        [1240, 1240, 440]
+    );
+    assert_eq!(pieces[0].0, sent[0].0, "from the first byte lost");
+
+    let events: Vec<String> = a
+        .drain_trace()
+        .iter()
+        .filter_map(|record| match &record.event {
+            TraceEvent::MssChanged { .. } | TraceEvent::Dropped { .. } => {
+                Some(record.event.to_string().trim().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "dropped: ICMP fragmentation needed: quoted sequence number not in flight (RFC 5927)",
+            "path MTU: MSS now 1240"
+        ],
+        "{events:#?}"
+    );
+
+    // And B gets every byte, in order.
+    for frame in resent {
+        b.receive(t0, &frame, l2_link::device::PacketType::Host);
+    }
+    exchange(&mut a, &mut b, t0);
+    let mut got = vec![0u8; data.len() + 1];
+    assert_eq!(b.tcp_recv(accepted, &mut got).unwrap(), data.len());
+    assert!(got[..data.len()] == data[..]);
+}
+// ANCHOR_END: pmtu_validation_test

@@ -308,9 +308,9 @@ impl TcpListener {
     /// the stream and the peer's address.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddrV4)> {
         let handle = self.handle;
-        let (connection, remote) = self
-            .stack
-            .block_on(None, io::ErrorKind::TimedOut, |net| net.tcp_accept(handle))?;
+        let (connection, remote) = self.stack.block_on(None, io::ErrorKind::TimedOut, |net| {
+            net.tcp_accept(Instant::now(), handle)
+        })?;
         let local = self.stack.lock().stack.tcp_endpoints(connection)?.0;
         let stream = TcpStream::new(self.stack.clone(), connection, local, remote);
         Ok((stream, remote))

@@ -1,5 +1,6 @@
 //! [`NetStack`]: one layer 3 interface with TCP and UDP on top, sans-IO.
 
+mod pmtu;
 mod ports;
 mod tcp;
 mod udp;
@@ -44,7 +45,7 @@ pub struct UdpHandle(u32);
 ///                                              │                          └► nobody: RST (RFC 9293 §3.10.7.1)
 ///                                              ├─ UDP ─► parse (checksum) ─► socket by port
 ///                                              │                          └► nobody: ICMP port unreachable
-///                                              ├─ ICMP (the interface answered echo, learned path MTUs)
+///                                              ├─ ICMP ─► frag needed about our segment ─► its connection's MSS
 ///                                              └─ other ─► ICMP protocol unreachable
 ///
 ///   program's call ──► connection's buffers     poll(now) ──► every connection's segments
@@ -130,10 +131,10 @@ impl NetStack {
             match delivery.header.protocol {
                 IpProtocol::TCP => self.tcp_arrives(now, &delivery),
                 IpProtocol::UDP => self.udp_arrives(now, &delivery),
-                // Echo requests were answered and "fragmentation needed"
-                // learned by the interface; other ICMP messages (errors
-                // about what we sent, replies) need no answer.
-                IpProtocol::ICMP => {}
+                // Echo requests were answered by the interface, and
+                // "fragmentation needed" lowered its path MTU; TCP learns
+                // it too. Other ICMP messages need no answer.
+                IpProtocol::ICMP => self.icmp_arrives(now, &delivery.payload),
                 // RFC 1122 §3.2.2.1: a protocol nobody here speaks.
                 _ => {
                     self.interface

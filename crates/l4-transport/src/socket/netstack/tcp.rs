@@ -6,9 +6,10 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
-use l3_net::stack::{Delivery, SendError};
+use l3_net::stack::{Delivery, SendError, SendOptions};
 use l3_net::wire::IpProtocol;
 
+use super::pmtu::SentSequence;
 use super::{ListenerHandle, NetStack, TcpHandle, no_such_socket, send_error, would_block};
 use crate::socket::trace::TraceRecord;
 use crate::tcp::{
@@ -24,7 +25,9 @@ const IPV4_TCP_HEADERS: usize = 40;
 /// One connection and what the stack knows about it beyond its TCB.
 #[derive(Debug)]
 pub(crate) struct TcpEntry {
-    conn: Connection,
+    pub(super) conn: Connection,
+    /// What went on the wire, to check the ICMP errors that quote it.
+    pub(super) sent: SentSequence,
     /// Its program let go of it (dropped the stream): the stack finishes
     /// the close alone, throws away what arrives, and forgets it at the end.
     released: bool,
@@ -45,6 +48,7 @@ impl TcpEntry {
     fn new(conn: Connection) -> TcpEntry {
         TcpEntry {
             conn,
+            sent: SentSequence::default(),
             released: false,
             read_shut: false,
             soft_error: None,
@@ -186,33 +190,12 @@ impl NetStack {
             }
         }
 
-        let mut outgoing: Vec<(Option<TcpHandle>, OutSegment)> = Vec::new();
-        for (&handle, entry) in &mut self.connections {
-            while let Some(segment) = entry.conn.poll_transmit(now) {
-                outgoing.push((Some(handle), segment));
-            }
-        }
-        for entry in self.listeners.values_mut() {
-            while let Some(segment) = entry.listener.poll_transmit(now) {
-                outgoing.push((None, segment));
-            }
-        }
-        for (owner, segment) in outgoing {
-            // A listener's RSTs (to an ACK for no connection, or aborting
-            // what was never accepted) are in no connection's trace; the
-            // handshakes of its queued connections are, once accepted.
-            if owner.is_none() && segment.flags.contains(TcpFlags::RST) {
-                self.record(|| TraceRecord {
-                    local: segment.src,
-                    remote: segment.dst,
-                    event: TraceEvent::Sent {
-                        at: now,
-                        segment: segment.summary(),
-                        retransmission: false,
-                    },
-                });
-            }
-            self.emit_segment(now, owner, &segment);
+        // A segment our own path MTU refuses (Don't Fragment, and a path
+        // narrower than the connection knew) lowers its MSS and puts its
+        // data back in line: a second round sends it in the smaller size
+        // now, not after a retransmission timeout.
+        if self.tcp_transmit(now) {
+            self.tcp_transmit(now);
         }
 
         if self.config.records_trace() {
@@ -243,29 +226,92 @@ impl NetStack {
         self.listeners.retain(|_, entry| !entry.closing);
     }
 
+    /// One round of sending: every segment each connection and listener
+    /// wants sent now goes out. True if a connection's segment was too
+    /// big for the path and its MSS went down (another round is due).
+    fn tcp_transmit(&mut self, now: Instant) -> bool {
+        let mut outgoing: Vec<(Option<TcpHandle>, OutSegment)> = Vec::new();
+        for (&handle, entry) in &mut self.connections {
+            while let Some(segment) = entry.conn.poll_transmit(now) {
+                outgoing.push((Some(handle), segment));
+            }
+        }
+        for entry in self.listeners.values_mut() {
+            while let Some(segment) = entry.listener.poll_transmit(now) {
+                outgoing.push((None, segment));
+            }
+        }
+        let mut mss_lowered = false;
+        for (owner, segment) in outgoing {
+            // A listener's RSTs (to an ACK for no connection, or aborting
+            // what was never accepted) are in no connection's trace; the
+            // handshakes of its queued connections are, once accepted.
+            if owner.is_none() && segment.flags.contains(TcpFlags::RST) {
+                self.record(|| TraceRecord {
+                    local: segment.src,
+                    remote: segment.dst,
+                    event: TraceEvent::Sent {
+                        at: now,
+                        segment: segment.summary(),
+                        retransmission: false,
+                    },
+                });
+            }
+            mss_lowered |= self.emit_segment(now, owner, &segment);
+        }
+        mss_lowered
+    }
+
     // ANCHOR: emit_segment
     /// Sends one segment: its checksum over the pseudo-header (our
-    /// emitter), then an IPv4 datagram through the interface. If the
-    /// network layer fails, TCP's own timer will send it again; the
-    /// failure is kept as the connection's soft error, and while opening,
-    /// a neighbour that does not answer ARP ends the attempt ("no route to
-    /// host", as Linux says).
-    fn emit_segment(&mut self, now: Instant, owner: Option<TcpHandle>, segment: &OutSegment) {
+    /// emitter), then an IPv4 datagram through the interface, with Don't
+    /// Fragment set (RFC 1191 §6.2: TCP discovers the path MTU, so a
+    /// router too narrow says "fragmentation needed" instead of cutting
+    /// our segments into fragments). True if the segment was too big for
+    /// the path MTU the interface knows: the connection's MSS is lowered
+    /// to fit, and what it had sent goes again.
+    ///
+    /// If the network layer fails otherwise, TCP's own timer will send it
+    /// again; the failure is kept as the connection's soft error, and
+    /// while opening, a neighbour that does not answer ARP ends the
+    /// attempt ("no route to host", as Linux says).
+    fn emit_segment(
+        &mut self,
+        now: Instant,
+        owner: Option<TcpHandle>,
+        segment: &OutSegment,
+    ) -> bool {
         let bytes = segment.build();
-        let sent = self
-            .interface
-            .send(now, *segment.dst.ip(), IpProtocol::TCP, &bytes);
-        let (Err(error), Some(handle)) = (sent, owner) else {
-            return;
+        let dont_frag = SendOptions {
+            dont_frag: true,
+            ..SendOptions::default()
         };
-        let Some(entry) = self.connections.get_mut(&handle) else {
-            return;
+        let sent =
+            self.interface
+                .send_with(now, *segment.dst.ip(), IpProtocol::TCP, &bytes, dont_frag);
+        let Some(entry) = owner.and_then(|handle| self.connections.get_mut(&handle)) else {
+            return false;
         };
+        let error = match sent {
+            Ok(()) => {
+                entry.sent.sent(segment);
+                return false;
+            }
+            Err(error) => error,
+        };
+        if let SendError::TooBig { mtu } = error {
+            // Our own layer 3 knows the path is narrower (another
+            // connection's ICMP taught it): as Linux does on EMSGSIZE.
+            let before = entry.conn.send_mss();
+            entry.conn.path_mtu_changed(now, mtu);
+            return entry.conn.send_mss() < before;
+        }
         entry.soft_error = Some(error);
         if entry.conn.state() == State::SynSent && matches!(error, SendError::HostUnreachable(_)) {
             entry.conn.abort(now);
             entry.hard_error = Some(io::ErrorKind::HostUnreachable);
         }
+        false
     }
     // ANCHOR_END: emit_segment
 
@@ -401,16 +447,20 @@ impl NetStack {
 
     /// The oldest connection whose handshake is complete, now the
     /// program's, and its peer; [`io::ErrorKind::WouldBlock`] if none yet.
+    /// Its MSS is clamped to the path MTU toward the peer as it is `now`
+    /// (the listener knew only the link's).
     pub fn tcp_accept(
         &mut self,
+        now: Instant,
         listener: ListenerHandle,
     ) -> io::Result<(TcpHandle, SocketAddrV4)> {
         let entry = self
             .listeners
             .get_mut(&listener)
             .ok_or_else(no_such_socket)?;
-        let conn = entry.listener.accept().ok_or_else(would_block)?;
+        let mut conn = entry.listener.accept().ok_or_else(would_block)?;
         let remote = conn.remote();
+        conn.path_mtu_changed(now, self.interface.path_mtu(now, *remote.ip()));
         let handle = TcpHandle(self.take_handle());
         self.connections.insert(handle, TcpEntry::new(conn));
         Ok((handle, remote))
@@ -477,7 +527,10 @@ impl NetStack {
         }
         match entry.conn.send(data) {
             0 if !data.is_empty() => Err(would_block()),
-            n => Ok(n),
+            n => {
+                entry.sent.wrote(n);
+                Ok(n)
+            }
         }
     }
 
