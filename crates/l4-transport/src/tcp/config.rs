@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::rto::RtoBounds;
+use crate::wire::tcp::MAX_WINDOW_SCALE;
 
 /// The MSS assumed when the peer's SYN carries no MSS option (RFC 9293
 /// §3.7.1, RFC 1122 §4.2.2.6): 576-byte datagrams minus 40 bytes of
@@ -30,8 +31,11 @@ pub struct TcpConfig {
     /// acknowledged. Default 64 KiB.
     pub send_buffer: usize,
     /// Bytes received and not yet read. Our receive window is its free
-    /// space, at most 65535 (no window scaling yet, RFC 7323 comes in part
-    /// 2). Default 65535.
+    /// space: at most 65535 bytes without window scaling, up to
+    /// 65535 · 2^shift with it, the shift being the smallest that covers
+    /// the whole buffer ([`TcpConfig::window_shift`], RFC 7323 §2.3).
+    /// Default 65535 (shift 0); [`TcpConfig::rfc7323`] sets 256 KiB
+    /// (shift 3).
     pub recv_buffer: usize,
     /// Maximum Segment Lifetime: TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2,
     /// §3.6.1). Default 2 minutes, RFC 9293's "engineering choice" (Linux
@@ -63,6 +67,26 @@ pub struct TcpConfig {
     /// sockets API's `TCP_NODELAY`: send small segments at once even while
     /// data is unacknowledged. Default `false` (Nagle on).
     pub nodelay: bool,
+    /// Offer the Window Scale option in our SYN (RFC 7323 §2). It is used
+    /// only when the peer's SYN carries it too (§2.2). Default `true`.
+    pub window_scaling: bool,
+    /// Offer the Timestamps option in our SYN (RFC 7323 §3): RTT samples
+    /// from every ACK (§4) and protection against wrapped sequence
+    /// numbers (PAWS, §5). Used only when both ends offer it. Default
+    /// `false` for now (every segment then carries 12 bytes more, so
+    /// 1448 data bytes instead of 1460); [`TcpConfig::rfc7323`] turns it
+    /// on.
+    pub timestamps: bool,
+    /// Offer SACK-Permitted in our SYN (RFC 2018 §2): selective
+    /// acknowledgments, and loss recovery that resends only the holes
+    /// (RFC 6675). Used only when both ends offer it. Default `true`.
+    pub sack: bool,
+    /// How long an ACK for in-order data may wait for more data or a
+    /// reply to ride on (delayed ACKs, RFC 1122 §4.2.3.2: less than
+    /// 0.5 s; RFC 5681 §4.2). Every second segment is acknowledged at
+    /// once anyway. Zero turns delayed ACKs off: the default for now;
+    /// [`TcpConfig::rfc7323`] sets 40 ms (Linux's floor).
+    pub delayed_ack: Duration,
 }
 
 impl Default for TcpConfig {
@@ -79,11 +103,34 @@ impl Default for TcpConfig {
             trace: false,
             challenge_ack_limit: 10,
             nodelay: false,
+            window_scaling: true,
+            timestamps: false,
+            sack: true,
+            delayed_ack: Duration::ZERO,
         }
     }
 }
 
+/// The receive buffer of [`TcpConfig::rfc7323`]: 256 KiB, a window of
+/// more than 64 KiB, which only window scaling can offer.
+pub const LARGE_RECV_BUFFER: usize = 256 * 1024;
+
 impl TcpConfig {
+    /// The default, with everything of a modern TCP on: a 256 KiB
+    /// receive buffer offered through window scaling and timestamps
+    /// (RFC 7323), SACK (RFC 2018) and 40 ms delayed ACKs (RFC 1122
+    /// §4.2.3.2) — what Linux offers too.
+    pub fn rfc7323() -> TcpConfig {
+        TcpConfig {
+            recv_buffer: LARGE_RECV_BUFFER,
+            window_scaling: true,
+            timestamps: true,
+            sack: true,
+            delayed_ack: Duration::from_millis(40),
+            ..TcpConfig::default()
+        }
+    }
+
     /// The RTO bounds for the estimator.
     pub fn rto_bounds(&self) -> RtoBounds {
         RtoBounds {
@@ -92,6 +139,22 @@ impl TcpConfig {
             max: self.max_rto,
         }
     }
+
+    // ANCHOR: window_shift
+    /// The window scale we offer (RFC 7323 §2.3): the smallest shift S
+    /// with 65535 · 2^S ≥ [`recv_buffer`](Self::recv_buffer), so that the
+    /// whole buffer can be offered, and at most 14 (§2.3: a larger window
+    /// could not be told apart from old data across the 2^31 half of the
+    /// sequence space). Larger shifts only make the window coarser: each
+    /// unit of the 16-bit field is 2^S bytes.
+    pub fn window_shift(&self) -> u8 {
+        let mut shift = 0;
+        while shift < MAX_WINDOW_SCALE && (usize::from(u16::MAX) << shift) < self.recv_buffer {
+            shift += 1;
+        }
+        shift
+    }
+    // ANCHOR_END: window_shift
 
     /// How long TIME-WAIT lasts: 2·MSL.
     pub fn time_wait(&self) -> Duration {

@@ -39,14 +39,16 @@ mod connection;
 mod error;
 mod isn;
 mod listener;
+mod options;
 mod reassembly;
 mod rto;
 mod segment;
 mod state;
+mod timestamps;
 mod trace;
 
 pub use buffer::{RecvBuffer, SendBuffer};
-pub use config::{DEFAULT_MSS, MIN_MSS, TcpConfig};
+pub use config::{DEFAULT_MSS, LARGE_RECV_BUFFER, MIN_MSS, TcpConfig};
 pub use congestion::{
     CongestionControl, DUPLICATE_ACK_THRESHOLD, DuplicateAckAction, NewAckAction, initial_window,
 };
@@ -54,12 +56,14 @@ pub use connection::{Connection, acceptable};
 pub use error::ConnectionError;
 pub use isn::IsnGenerator;
 pub use listener::{ListenOutcome, Listener, MAX_PENDING_RESETS};
+pub use options::Negotiated;
 pub use reassembly::Reassembly;
 pub use rto::{
     CLOCK_GRANULARITY, RTO_AFTER_SYN_TIMEOUT, RetransmitTimer, RtoBounds, RttEstimator, RttSnapshot,
 };
 pub use segment::{OutOptions, OutSegment, SegmentSummary, reset_for};
 pub use state::State;
+pub use timestamps::PAWS_IDLE_LIMIT;
 pub use trace::{CongestionCause, MAX_UNDRAINED_EVENTS, TraceEvent};
 
 /// One end of a connection: an IPv4 address and a port.

@@ -6,24 +6,60 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::Endpoint;
-use crate::wire::{TcpFlags, TcpOption, TcpRepr, TcpSeqNumber};
+use crate::wire::{SackBlocks, TcpFlags, TcpOption, TcpRepr, TcpSeqNumber};
 
-/// The options we put on an outgoing segment, as values. Part 1 sends only
-/// MSS (on SYNs, RFC 9293 §3.7.1); window scale, SACK and timestamps
-/// (RFC 7323, RFC 2018) get their fields here in part 2.
+/// The options we put on an outgoing segment, as values: MSS, window
+/// scale and SACK-Permitted on SYNs only (RFC 9293 §3.7.1, RFC 7323 §2.2,
+/// RFC 2018 §2); timestamps on every segment once both ends use them
+/// (RFC 7323 §3.2); SACK blocks on ACKs while data is held out of order
+/// (RFC 2018 §4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutOptions {
     /// Maximum Segment Size: the most data we want per segment (SYN only).
     pub mss: Option<u16>,
+    /// Window Scale: our shift count (SYN only).
+    pub window_scale: Option<u8>,
+    /// SACK-Permitted (SYN only).
+    pub sack_permitted: bool,
+    /// Timestamps: (TSval, TSecr).
+    pub timestamps: Option<(u32, u32)>,
+    /// SACK blocks: data we hold beyond the acknowledgment number.
+    pub sack_blocks: Option<SackBlocks>,
 }
 
 impl OutOptions {
-    /// The options in header order.
+    /// The options in header order, with No-Operations so that each
+    /// multi-byte value sits on a 4-byte boundary (RFC 7323 Appendix A's
+    /// layout, as Linux sends it): `MSS, SACK-Permitted, Timestamps, NOP,
+    /// Window Scale` on a SYN (20 bytes), `NOP, NOP, Timestamps` and
+    /// `NOP, NOP, SACK` on other segments.
     pub fn to_wire(self) -> Vec<TcpOption<'static>> {
-        self.mss
-            .map(TcpOption::MaxSegmentSize)
-            .into_iter()
-            .collect()
+        let mut out = Vec::new();
+        out.extend(self.mss.map(TcpOption::MaxSegmentSize));
+        match (self.sack_permitted, self.timestamps) {
+            (true, Some((tsval, tsecr))) => {
+                out.push(TcpOption::SackPermitted);
+                out.push(TcpOption::Timestamps { tsval, tsecr });
+            }
+            (false, Some((tsval, tsecr))) => {
+                out.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+                out.push(TcpOption::Timestamps { tsval, tsecr });
+            }
+            (true, None) => {
+                out.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+                out.push(TcpOption::SackPermitted);
+            }
+            (false, None) => {}
+        }
+        if let Some(shift) = self.window_scale {
+            out.push(TcpOption::NoOperation);
+            out.push(TcpOption::WindowScale(shift));
+        }
+        if let Some(blocks) = self.sack_blocks {
+            out.extend([TcpOption::NoOperation, TcpOption::NoOperation]);
+            out.push(TcpOption::SackBlocks(blocks));
+        }
+        out
     }
 }
 

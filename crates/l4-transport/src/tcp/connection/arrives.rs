@@ -131,6 +131,11 @@ impl Connection {
             return self.challenge(now, "SYN in a synchronized state");
         }
 
+        // PAWS (RFC 7323 §5.3) comes before the sequence check.
+        if !self.timestamps_check(now, segment) {
+            return;
+        }
+
         // First, check sequence number.
         if !acceptable(seg.seq, seg.len(), self.rcv.nxt, self.receive_window()) {
             if flags.contains(TcpFlags::RST) {
@@ -139,6 +144,12 @@ impl Connection {
             self.ack_due = true;
             self.restart_time_wait_on_fin_again(now, seg);
             return self.drop_segment(now, "unacceptable sequence number (answered with ACK)");
+        }
+        if let Some((tsval, _)) = segment.timestamps()
+            && self.options.timestamps
+        {
+            self.timestamps
+                .segment_accepted(now, segment.seq_number, tsval);
         }
 
         // Second, check the RST bit, as RFC 5961 §3.2 (and RFC 9293)
@@ -210,13 +221,14 @@ impl Connection {
         if !flags.contains(TcpFlags::SYN) {
             return self.drop_segment(now, "SYN-SENT: neither SYN nor RST");
         }
-        self.synchronize_receive(segment);
+        self.synchronize_receive(now, segment);
+        // A SYN,ACK's window is never scaled (RFC 7323 §2.2).
         self.snd.wnd = usize::from(segment.window_len);
         self.snd.max_wnd = self.snd.wnd;
         self.snd.wl1 = segment.seq_number;
         self.snd.wl2 = segment.ack_number;
         if has_ack {
-            self.acknowledge(now, segment.ack_number);
+            self.acknowledge(now, segment);
         }
         if self.snd.una > self.snd.iss {
             // Our SYN is acknowledged: the handshake is done.
@@ -243,11 +255,11 @@ impl Connection {
     /// The fifth step of §3.10.7.4 (the ACK field), state by state.
     /// Returns false when the segment is to be dropped here.
     fn ack_arrives(&mut self, now: Instant, segment: &TcpRepr<'_>) -> bool {
-        let ack = segment.ack_number;
+        let (ack, flags) = (segment.ack_number, segment.flags);
         if self.state == State::SynReceived {
             // SND.UNA < SEG.ACK =< SND.NXT: our SYN is acknowledged.
             if self.snd.una < ack && ack <= self.snd.max {
-                self.snd.wnd = usize::from(segment.window_len);
+                self.snd.wnd = self.options.peer_window(segment.window_len, flags);
                 self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
                 self.snd.wl1 = segment.seq_number;
                 self.snd.wl2 = ack;
@@ -284,7 +296,7 @@ impl Connection {
         } else if ack > self.snd.una {
             // Data bytes newly acknowledged (our SYN's number is not data).
             let acked = (ack - self.snd.una) - usize::from(self.snd.una == self.snd.iss);
-            self.acknowledge(now, ack);
+            self.acknowledge(now, segment);
             if acked > 0 {
                 self.new_data_acked(now, acked, ack);
             }
@@ -296,7 +308,7 @@ impl Connection {
             && (self.snd.wl1 < segment.seq_number
                 || (self.snd.wl1 == segment.seq_number && self.snd.wl2 <= ack))
         {
-            self.snd.wnd = usize::from(segment.window_len);
+            self.snd.wnd = self.options.peer_window(segment.window_len, flags);
             self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
             self.snd.wl1 = segment.seq_number;
             self.snd.wl2 = ack;
@@ -333,7 +345,7 @@ impl Connection {
             && segment.payload.is_empty()
             && !segment.flags.contains(TcpFlags::SYN)
             && !segment.flags.contains(TcpFlags::FIN)
-            && usize::from(segment.window_len) == self.snd.wnd
+            && self.options.peer_window(segment.window_len, segment.flags) == self.snd.wnd
     }
 
     /// A duplicate ACK: count it; the third starts fast retransmit and
@@ -378,12 +390,17 @@ impl Connection {
         }
     }
 
-    /// New data is acknowledged: SND.UNA moves up to `ack` (RFC 9293
-    /// §3.10.7.4, "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <-
-    /// SEG.ACK"), the send buffer lets go of those bytes, the RTT is
-    /// measured if the timed segment is covered, and the retransmission
-    /// timer restarts or stops (RFC 6298 §5.2, §5.3).
-    pub(super) fn acknowledge(&mut self, now: Instant, ack: TcpSeqNumber) {
+    /// New data is acknowledged by `segment`: SND.UNA moves up to SEG.ACK
+    /// (RFC 9293 §3.10.7.4, "If SND.UNA < SEG.ACK =< SND.NXT, then set
+    /// SND.UNA <- SEG.ACK"), the send buffer lets go of those bytes, the
+    /// RTT is measured, and the retransmission timer restarts or stops
+    /// (RFC 6298 §5.2, §5.3).
+    ///
+    /// With timestamps the RTT comes from the ACK's TSecr, on every ACK
+    /// that moves SND.UNA (RFC 7323 §4.2); without, from the one segment
+    /// being timed (RFC 6298 §3), when this ACK covers it.
+    fn acknowledge(&mut self, now: Instant, segment: &TcpRepr<'_>) {
+        let ack = segment.ack_number;
         let start = self.send_buffer_start();
         if ack > start {
             self.send_buffer.acknowledge(ack - start);
@@ -393,7 +410,12 @@ impl Connection {
             // After going back, the peer had more than we were resending.
             self.snd.nxt = ack;
         }
-        if let Some(RttProbe {
+        if self.options.timestamps {
+            let echoed = segment.timestamps().map(|(_, tsecr)| tsecr);
+            if let Some(rtt) = echoed.and_then(|tsecr| self.timestamps.rtt(now, tsecr)) {
+                self.rtt_sample(now, rtt);
+            }
+        } else if let Some(RttProbe {
             ack_needed,
             sent_at,
         }) = self.rtt_probe
@@ -409,8 +431,8 @@ impl Connection {
         }
     }
 
-    /// Feeds one RTT measurement to the estimator (RFC 6298 §2).
-    /// Timestamps (RFC 7323 §4, not implemented yet) would feed it here.
+    /// Feeds one RTT measurement, from a timed segment or a timestamp
+    /// echo, to the estimator (RFC 6298 §2).
     fn rtt_sample(&mut self, now: Instant, rtt: std::time::Duration) {
         self.rtt.sample(rtt);
         let snapshot = self.rtt.snapshot();
@@ -421,6 +443,38 @@ impl Connection {
             rttvar: snapshot.rttvar,
             rto: snapshot.rto,
         });
+    }
+
+    /// The Timestamps checks of RFC 7323 before the sequence check.
+    /// Returns false when the segment is to be dropped here.
+    ///
+    /// - Once timestamps are in use, a segment without one is dropped
+    ///   silently (§3.2), a RST excepted (§5.3 asks that a RST be
+    ///   accepted whatever its timestamp, and it may have none).
+    /// - PAWS (§5.3, R1): a segment whose TSval is older than TS.Recent
+    ///   is an old duplicate, however well its sequence number fits; it
+    ///   is dropped and answered with an ACK (as an unacceptable segment
+    ///   is, so that a half-open connection is still discovered).
+    fn timestamps_check(&mut self, now: Instant, segment: &TcpRepr<'_>) -> bool {
+        if !self.options.timestamps || segment.flags.contains(TcpFlags::RST) {
+            return true;
+        }
+        let Some((tsval, _)) = segment.timestamps() else {
+            self.drop_segment(
+                now,
+                "no timestamp though both sides use them (RFC 7323 §3.2)",
+            );
+            return false;
+        };
+        if self.timestamps.rejects(now, tsval) {
+            self.ack_due = true;
+            self.drop_segment(
+                now,
+                "PAWS: timestamp older than TS.Recent (answered with ACK)",
+            );
+            return false;
+        }
+        true
     }
 
     // ANCHOR: challenge_ack
@@ -493,15 +547,46 @@ impl Connection {
         if !self.state.peer_may_send() {
             return;
         }
-        if !seg.payload.is_empty() || seg.fin {
-            // Every segment with data or FIN is acknowledged at once
-            // (delayed ACKs, RFC 9293 §3.8.6.3, are not implemented yet).
-            self.ack_due = true;
-        }
+        let out_of_order = seg.data_seq() > self.rcv.nxt;
+        let fills_gap = !out_of_order && !self.reassembly.is_empty();
         if self.receive_text(now, seg) {
             self.fin_received(now);
         }
+        if !seg.payload.is_empty() || seg.fin {
+            self.acknowledge_data(now, out_of_order || fills_gap || seg.fin);
+        }
     }
+
+    // ANCHOR: delayed_ack
+    /// Data (or a FIN) arrived: acknowledge it now, or a little later
+    /// (delayed ACKs: RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2).
+    ///
+    /// Waiting [`TcpConfig::delayed_ack`] for more to acknowledge at once
+    /// (or for our reply to carry the ACK) halves the ACKs of a bulk
+    /// transfer and folds the ACK into the answer of a request. But:
+    ///
+    /// - `urgent` — an out-of-order segment, one that fills a gap, or a
+    ///   FIN — is acknowledged at once (RFC 5681 §4.2): the sender's fast
+    ///   retransmit and recovery run on those ACKs;
+    /// - the second segment not yet acknowledged is acknowledged at once
+    ///   (RFC 5681 §4.2: "at least every second full-sized segment"; we
+    ///   do it for every second segment, full-sized or not);
+    /// - otherwise the ACK waits until the timer (under 500 ms, RFC 1122)
+    ///   or until anything we send carries it.
+    ///
+    /// The timer is a deadline in [`poll_at`](Self::poll_at): nothing runs
+    /// while no ACK is owed.
+    ///
+    /// [`TcpConfig::delayed_ack`]: super::super::TcpConfig::delayed_ack
+    fn acknowledge_data(&mut self, now: Instant, urgent: bool) {
+        let delay = self.config.delayed_ack;
+        if urgent || delay.is_zero() || self.ack_delayed_until.is_some() {
+            self.ack_due = true;
+        } else if !self.ack_due {
+            self.ack_delayed_until = Some(now + delay);
+        }
+    }
+    // ANCHOR_END: delayed_ack
 
     /// Seventh: takes the segment's new in-order bytes, as many as the
     /// window and the buffer hold. Returns whether its FIN comes right

@@ -34,10 +34,12 @@ use super::buffer::{RecvBuffer, SendBuffer};
 use super::config::{DEFAULT_MSS, MIN_MSS, TcpConfig};
 use super::congestion::CongestionControl;
 use super::error::ConnectionError;
+use super::options::Negotiated;
 use super::reassembly::Reassembly;
 use super::rto::{RetransmitTimer, RttEstimator, RttSnapshot};
 use super::segment::OutSegment;
 use super::state::State;
+use super::timestamps::Timestamps;
 use super::trace::{CongestionCause, Trace, TraceEvent};
 use crate::wire::{TcpFlags, TcpRepr, TcpSeqNumber};
 
@@ -139,6 +141,7 @@ pub struct Connection {
     send_buffer: SendBuffer,
     recv_buffer: RecvBuffer,
     /// The most data we put in one segment: min(our MSS, the peer's),
+    /// less the bytes of options every segment carries (timestamps),
     /// RFC 9293 §3.7.1.
     send_mss: usize,
     rtt: RttEstimator,
@@ -171,8 +174,15 @@ pub struct Connection {
     fin_queued: bool,
     /// The sequence number our FIN took, once it was sent.
     fin_seq: Option<TcpSeqNumber>,
-    /// An ACK (with our current window) should go out.
+    /// The options in use: what we offer until the peer's SYN arrives,
+    /// then what both SYNs agreed on (RFC 7323, RFC 2018).
+    options: Negotiated,
+    /// Our timestamp clock, TS.Recent and Last.ACK.sent (RFC 7323).
+    timestamps: Timestamps,
+    /// An ACK (with our current window) should go out now.
     ack_due: bool,
+    /// A delayed ACK is owed by this instant (RFC 1122 §4.2.3.2).
+    ack_delayed_until: Option<Instant>,
     /// A RST to send (ABORT, or an answer to an unacceptable ACK).
     reset_due: Option<OutSegment>,
     /// When TIME-WAIT ends (RFC 9293 §3.6.1: 2·MSL after entering it).
@@ -193,7 +203,7 @@ impl Connection {
         now: Instant,
         config: TcpConfig,
     ) -> Connection {
-        let mut conn = Connection::new(local, remote, iss, config, Opened::Active);
+        let mut conn = Connection::new(local, remote, iss, now, config, Opened::Active);
         conn.set_state(now, State::SynSent);
         conn
     }
@@ -213,9 +223,9 @@ impl Connection {
         config: TcpConfig,
         syn: &TcpRepr<'_>,
     ) -> Connection {
-        let mut conn = Connection::new(local, remote, iss, config, Opened::Passive);
+        let mut conn = Connection::new(local, remote, iss, now, config, Opened::Passive);
         conn.state = State::Listen;
-        conn.synchronize_receive(syn);
+        conn.synchronize_receive(now, syn);
         conn.snd.wnd = usize::from(syn.window_len);
         conn.snd.max_wnd = conn.snd.wnd;
         conn.snd.wl1 = syn.seq_number;
@@ -227,6 +237,7 @@ impl Connection {
         local: Endpoint,
         remote: Endpoint,
         iss: TcpSeqNumber,
+        now: Instant,
         mut config: TcpConfig,
         opened: Opened,
     ) -> Connection {
@@ -272,7 +283,10 @@ impl Connection {
             persist_backoff: 0,
             fin_queued: false,
             fin_seq: None,
+            options: Negotiated::offer(&config),
+            timestamps: Timestamps::new(now, iss.0),
             ack_due: false,
+            ack_delayed_until: None,
             reset_due: None,
             time_wait_until: None,
             error: None,
@@ -282,14 +296,27 @@ impl Connection {
     }
 
     /// The peer's SYN arrived: IRS, RCV.NXT, the window we offered in our
-    /// SYN (or are about to), and the MSS to send with (RFC 9293 §3.7.1:
-    /// the smaller of ours and theirs; 536 when they sent none).
-    fn synchronize_receive(&mut self, syn: &TcpRepr<'_>) {
+    /// SYN (or are about to: never scaled, so at most 65535, RFC 7323
+    /// §2.2), the options both sides agreed on, and the MSS to send with
+    /// (RFC 9293 §3.7.1: the smaller of ours and theirs; 536 when they
+    /// sent none).
+    fn synchronize_receive(&mut self, now: Instant, syn: &TcpRepr<'_>) {
         self.rcv.irs = syn.seq_number;
         self.rcv.nxt = syn.seq_number + 1;
         self.rcv.edge = self.rcv.nxt + self.recv_buffer.free().min(usize::from(u16::MAX));
+        self.options = Negotiated::agree(&self.config, syn);
+        if let Some((tsval, _)) = syn.timestamps()
+            && self.options.timestamps
+        {
+            self.timestamps.syn_received(now, tsval);
+        }
         let theirs = syn.mss().unwrap_or(DEFAULT_MSS).max(MIN_MSS);
-        self.send_mss = usize::from(self.config.mss.min(theirs));
+        // The MSS counts data only; options come out of it (RFC 9293
+        // §3.7.1's Eff.snd.MSS, RFC 6691 §2): with timestamps on every
+        // segment, 12 bytes fewer (1448 on Ethernet, as Linux sends).
+        self.send_mss = usize::from(self.config.mss.min(theirs))
+            .saturating_sub(self.options.option_overhead())
+            .max(usize::from(MIN_MSS));
         self.congestion.set_mss(self.send_mss, true);
     }
 
@@ -390,7 +417,7 @@ impl Connection {
     /// raises it only by probing, which we do not do).
     pub fn path_mtu_changed(&mut self, now: Instant, mtu: usize) {
         let fits = mtu
-            .saturating_sub(IPV4_TCP_HEADERS)
+            .saturating_sub(IPV4_TCP_HEADERS + self.options.option_overhead())
             .max(usize::from(MIN_MSS));
         if fits >= self.send_mss {
             return;
@@ -478,7 +505,13 @@ impl Connection {
         self.send_mss
     }
 
-    /// The peer's receive window, SND.WND.
+    /// The options in use: after the handshake, what both SYNs agreed on
+    /// (window scaling, timestamps, SACK); before it, what we offer.
+    pub fn options(&self) -> Negotiated {
+        self.options
+    }
+
+    /// The peer's receive window in bytes, SND.WND (scaled, RFC 7323 §2).
     pub fn send_window(&self) -> usize {
         self.snd.wnd
     }
@@ -554,6 +587,7 @@ impl Connection {
         self.reassembly.clear();
         self.retransmit_at = None;
         self.ack_due = false;
+        self.ack_delayed_until = None;
         self.set_state(now, State::Closed);
     }
 

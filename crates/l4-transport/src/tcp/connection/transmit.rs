@@ -9,7 +9,7 @@ use super::super::segment::{OutOptions, OutSegment};
 use super::super::state::State;
 use super::super::trace::{CongestionCause, TraceEvent};
 use super::{Connection, RttProbe};
-use crate::wire::{TcpFlags, TcpSeqNumber};
+use crate::wire::{SackBlocks, TcpFlags, TcpSeqNumber};
 
 impl Connection {
     /// The next segment to send at `now`, if any. Call it until it returns
@@ -30,7 +30,7 @@ impl Connection {
             State::SynSent => None,
             _ => self.data_segment(now),
         };
-        let segment = match segment.or_else(|| self.window_probe(now)) {
+        let mut segment = match segment.or_else(|| self.window_probe(now)) {
             Some(segment) => segment,
             // Nothing in sequence space to send: a bare ACK, if one is due.
             // It carries SND.MAX, not SND.NXT: after a timeout SND.NXT went
@@ -42,18 +42,21 @@ impl Connection {
             }
             None => return None,
         };
+        self.add_options(now, &mut segment);
         self.sent(now, &segment);
         Some(segment)
     }
 
     /// When [`poll_transmit`](Self::poll_transmit) next has something to
-    /// do without any input: the retransmission timer, or the end of
-    /// TIME-WAIT. `None`: only a segment or a user call will wake it.
+    /// do without any input: the retransmission timer, the persist timer,
+    /// a delayed ACK, or the end of TIME-WAIT. `None`: only a segment or a
+    /// user call will wake it (an idle connection sleeps).
     pub fn poll_at(&self) -> Option<Instant> {
         [
             self.timer.deadline(),
             self.time_wait_until,
             self.persist_deadline,
+            self.ack_delayed_until,
         ]
         .into_iter()
         .flatten()
@@ -119,25 +122,51 @@ impl Connection {
         let window = if flags.contains(TcpFlags::RST) {
             0
         } else {
-            self.window_to_advertise()
+            self.window_to_advertise(flags.contains(TcpFlags::SYN))
         };
         OutSegment::control(self.local, self.remote, seq, ack, flags, window)
     }
 
-    /// Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), with the MSS option
-    /// (RFC 9293 §3.7.1: we MUST be ready for 536, and say if we can take
-    /// more).
+    /// Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED); its options are
+    /// added by [`add_options`](Self::add_options).
     fn syn_segment(&mut self) -> OutSegment {
         let flags = if self.state == State::SynReceived {
             TcpFlags::SYN | TcpFlags::ACK
         } else {
             TcpFlags::SYN
         };
-        let mut syn = self.segment(self.snd.iss, flags);
-        syn.options = OutOptions {
-            mss: Some(self.config.mss),
-        };
-        syn
+        self.segment(self.snd.iss, flags)
+    }
+
+    /// The options of a segment about to leave at `now`:
+    ///
+    /// - on a SYN: MSS (RFC 9293 §3.7.1: we MUST be ready for 536, and
+    ///   say if we can take more), and what we offer — in a SYN,ACK only
+    ///   what the peer's SYN offered too: Window Scale with our shift
+    ///   (RFC 7323 §2.2), SACK-Permitted (RFC 2018 §2);
+    /// - Timestamps on every segment, the SYN included, while they are
+    ///   offered or agreed (RFC 7323 §3.2): our clock, and TS.Recent;
+    /// - SACK blocks on an ACK while data waits out of order (RFC 2018
+    ///   §4): the most recently changed block first, up to four, or three
+    ///   beside timestamps (their 12 bytes leave room for no more in 40).
+    fn add_options(&mut self, now: Instant, segment: &mut OutSegment) {
+        let syn = segment.flags.contains(TcpFlags::SYN);
+        let mut options = OutOptions::default();
+        if syn {
+            options.mss = Some(self.config.mss);
+            options.window_scale = self
+                .options
+                .window_scaling
+                .then_some(self.options.recv_shift);
+            options.sack_permitted = self.options.sack;
+        }
+        if self.options.timestamps {
+            options.timestamps = Some((self.timestamps.clock(now), self.timestamps.echo()));
+        }
+        if self.options.sack && !syn && segment.flags.contains(TcpFlags::ACK) {
+            options.sack_blocks = SackBlocks::new(&self.reassembly.sack_blocks(self.sack_room()));
+        }
+        segment.options = options;
     }
 
     // ANCHOR: fast_retransmit
@@ -161,7 +190,7 @@ impl Connection {
             .send_buffer
             .len()
             .saturating_sub(offset)
-            .min(self.send_mss)
+            .min(self.data_room())
             .min(self.snd.max - seq);
         let fin = self.fin_seq == Some(seq + len);
         if len == 0 && !fin {
@@ -201,7 +230,7 @@ impl Connection {
         {
             self.congestion_changed(now, CongestionCause::IdleRestart);
         }
-        let len = unsent.min(self.send_mss).min(self.usable_window());
+        let len = unsent.min(self.data_room()).min(self.usable_window());
         // The FIN follows the last byte and takes one sequence number of
         // the window too.
         let fin = self.fin_queued
@@ -226,6 +255,26 @@ impl Connection {
         let mut segment = self.segment(self.snd.nxt, flags);
         self.send_buffer.copy_out(offset, len, &mut segment.payload);
         Some(segment)
+    }
+
+    /// The most data the next segment can carry: the send MSS, less the
+    /// SACK blocks it will carry while we hold data out of order (the MSS
+    /// already left room for timestamps).
+    fn data_room(&self) -> usize {
+        let held = if self.options.sack {
+            self.reassembly.block_count().min(self.sack_room())
+        } else {
+            0
+        };
+        let sack_option = if held > 0 { 4 + 8 * held } else { 0 };
+        self.send_mss.saturating_sub(sack_option).max(1)
+    }
+
+    /// SACK blocks that fit beside our other options: four, or three
+    /// beside timestamps (RFC 2018 §3: 12 bytes of timestamps and
+    /// 2 + 8·3 of SACK, with their NOPs, fill the 40 bytes).
+    fn sack_room(&self) -> usize {
+        if self.options.timestamps { 3 } else { 4 }
     }
 
     /// How much more sequence space may go past SND.NXT: what the peer's
@@ -258,7 +307,7 @@ impl Connection {
         let retransmission = self.snd.nxt < self.snd.max;
         len > 0
             && (retransmission
-                || len >= self.send_mss
+                || len >= self.data_room()
                 || (len == unsent && self.nagle_allows())
                 || len >= self.snd.max_wnd / 2)
     }
@@ -278,8 +327,9 @@ impl Connection {
     }
     // ANCHOR_END: nagle
 
-    /// The window to put in a segment now, and the promise it makes: our
-    /// buffer's free space (at most 65535: no window scaling yet), but
+    /// The window field to put in a segment now, and the promise it
+    /// makes: our buffer's free space (at most 65535, or 65535 · 2^shift
+    /// with window scaling, RFC 7323 §2), but
     ///
     /// - never less than the window already promised: the right edge
     ///   RCV.NXT + RCV.WND never moves left (RFC 9293 §3.8.6.2.2, "the
@@ -287,15 +337,19 @@ impl Connection {
     /// - and moved right only by a worthwhile step, at least min(half the
     ///   buffer, one MSS): the receiver's silly window avoidance
     ///   (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3).
-    fn window_to_advertise(&mut self) -> u16 {
-        if !self.state.is_synchronized() {
-            // Our SYN: no RCV.NXT yet; `synchronize_receive` sets the
-            // edge to match this when the peer's SYN arrives.
-            return self.free_window() as u16;
+    ///
+    /// A SYN's window is never scaled (RFC 7323 §2.2). Otherwise the
+    /// field is the window shifted right by our shift, and the promise is
+    /// what the peer will read back: the field shifted left again.
+    fn window_to_advertise(&mut self, syn: bool) -> u16 {
+        if syn || !self.state.is_synchronized() {
+            // Our SYN (or SYN,ACK): `synchronize_receive` sets the edge
+            // to match this when the peer's SYN arrives.
+            return self.recv_buffer.free().min(usize::from(u16::MAX)) as u16;
         }
-        let window = self.offered_window();
-        self.rcv.edge = self.rcv.nxt + window;
-        window as u16
+        let field = self.options.window_field(self.offered_window());
+        self.rcv.edge = self.rcv.nxt + self.options.our_window(field);
+        field
     }
 
     /// The window [`window_to_advertise`](Self::window_to_advertise) would
@@ -319,9 +373,9 @@ impl Connection {
         (self.recv_buffer.capacity() / 2).min(self.send_mss).max(1)
     }
 
-    /// Free receive space as a 16-bit window can say it.
+    /// Free receive space, as much as our window field can say.
     fn free_window(&self) -> usize {
-        self.recv_buffer.free().min(usize::from(u16::MAX))
+        self.recv_buffer.free().min(self.options.max_window())
     }
 
     /// Book-keeping for a segment we hand to the caller: SND.NXT and
@@ -329,7 +383,12 @@ impl Connection {
     /// starts (RFC 6298 §5.1), and a new segment may be timed for an RTT
     /// sample (never a retransmitted one: Karn's rule, RFC 6298 §3).
     fn sent(&mut self, now: Instant, segment: &OutSegment) {
-        self.ack_due = false;
+        if segment.flags.contains(TcpFlags::ACK) {
+            // Any ACK takes along the one owed: piggybacked, not delayed.
+            self.ack_due = false;
+            self.ack_delayed_until = None;
+            self.timestamps.note_ack_sent(segment.ack_number);
+        }
         let len = segment.segment_len();
         let retransmission = len > 0 && segment.seq_number < self.snd.max;
         if len > 0 {
@@ -361,7 +420,12 @@ impl Connection {
 
     fn record_sent(&mut self, now: Instant, segment: &OutSegment, retransmission: bool) {
         if segment.flags.contains(TcpFlags::ACK) && !segment.flags.contains(TcpFlags::RST) {
-            let advertised = (segment.ack_number, usize::from(segment.window_len));
+            let window = if segment.flags.contains(TcpFlags::SYN) {
+                usize::from(segment.window_len)
+            } else {
+                self.options.our_window(segment.window_len)
+            };
+            let advertised = (segment.ack_number, window);
             if self.traced_advertised != Some(advertised) {
                 self.traced_advertised = Some(advertised);
                 self.trace.record(|| TraceEvent::WindowAdvertised {
@@ -385,6 +449,10 @@ impl Connection {
         }
         if self.timer.is_expired(now) {
             self.retransmission_timeout(now);
+        }
+        if self.ack_delayed_until.is_some_and(|due| due <= now) {
+            self.ack_delayed_until = None;
+            self.ack_due = true;
         }
     }
 

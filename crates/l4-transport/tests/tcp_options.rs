@@ -1,0 +1,655 @@
+//! Step tests of the options a modern TCP negotiates in its handshake —
+//! window scaling and timestamps (RFC 7323), SACK (RFC 2018) — and of
+//! delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), on a virtual clock.
+//!
+//! As in `tcp_steps.rs`, the peer's segments are built by etherparse and
+//! every segment we send is read back by etherparse (checksum included),
+//! so our option encoder and decoder cannot agree on a shared mistake.
+//! Expected values are worked out here from the RFCs.
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use etherparse::{TcpHeader, TcpOptionElement};
+use l4_transport::tcp::{
+    Connection, IsnGenerator, ListenOutcome, Listener, PAWS_IDLE_LIMIT, State, TcpConfig,
+    TraceEvent,
+};
+use l4_transport::wire::{TcpPacket, TcpRepr, TcpSeqNumber};
+
+const US: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+const PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+const OUR_PORT: u16 = 40000;
+const PEER_PORT: u16 = 7;
+const ISS: u32 = 1000;
+const PEER_ISS: u32 = 5000;
+const MS: Duration = Duration::from_millis(1);
+
+/// A segment from the peer, in plain terms.
+#[derive(Debug, Clone, Default)]
+struct Seg {
+    seq: u32,
+    ack: Option<u32>,
+    syn: bool,
+    win: u16,
+    options: Vec<TcpOptionElement>,
+    data: Vec<u8>,
+}
+
+fn seg(seq: u32) -> Seg {
+    Seg {
+        seq,
+        win: 65535,
+        ..Seg::default()
+    }
+}
+
+impl Seg {
+    fn syn(mut self) -> Seg {
+        self.syn = true;
+        self
+    }
+    fn ack(mut self, ack: u32) -> Seg {
+        self.ack = Some(ack);
+        self
+    }
+    fn win(mut self, win: u16) -> Seg {
+        self.win = win;
+        self
+    }
+    fn opt(mut self, option: TcpOptionElement) -> Seg {
+        self.options.push(option);
+        self
+    }
+    fn ts(self, tsval: u32, tsecr: u32) -> Seg {
+        self.opt(TcpOptionElement::Noop)
+            .opt(TcpOptionElement::Noop)
+            .opt(TcpOptionElement::Timestamp(tsval, tsecr))
+    }
+    fn data(mut self, data: &[u8]) -> Seg {
+        self.data = data.to_vec();
+        self
+    }
+}
+
+/// The peer's segment as bytes, built and checksummed by etherparse.
+fn encode(seg: &Seg) -> Vec<u8> {
+    let mut header = TcpHeader::new(PEER_PORT, OUR_PORT, seg.seq, seg.win);
+    header.syn = seg.syn;
+    header.ack = seg.ack.is_some();
+    header.acknowledgment_number = seg.ack.unwrap_or(0);
+    header.set_options(&seg.options).unwrap();
+    header.checksum = header
+        .calc_checksum_ipv4_raw(PEER.octets(), US.octets(), &seg.data)
+        .unwrap();
+    let mut bytes = header.to_bytes().to_vec();
+    bytes.extend_from_slice(&seg.data);
+    bytes
+}
+
+/// One of our segments, as etherparse reads it.
+#[derive(Debug, Clone)]
+struct Ours {
+    header: TcpHeader,
+    data: Vec<u8>,
+}
+
+impl Ours {
+    fn options(&self) -> Vec<TcpOptionElement> {
+        self.header
+            .options_iterator()
+            .map(|o| o.expect("etherparse reads our options"))
+            .collect()
+    }
+    fn timestamps(&self) -> Option<(u32, u32)> {
+        self.options().into_iter().find_map(|o| match o {
+            TcpOptionElement::Timestamp(a, b) => Some((a, b)),
+            _ => None,
+        })
+    }
+    fn window_scale(&self) -> Option<u8> {
+        self.options().into_iter().find_map(|o| match o {
+            TcpOptionElement::WindowScale(s) => Some(s),
+            _ => None,
+        })
+    }
+    fn sack_permitted(&self) -> bool {
+        self.options()
+            .contains(&TcpOptionElement::SelectiveAcknowledgementPermitted)
+    }
+    fn sack_blocks(&self) -> Vec<(u32, u32)> {
+        self.options()
+            .into_iter()
+            .find_map(|o| match o {
+                TcpOptionElement::SelectiveAcknowledgement(first, rest) => Some(
+                    std::iter::once(first)
+                        .chain(rest.into_iter().flatten())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+    fn ack(&self) -> Option<u32> {
+        self.header.ack.then_some(self.header.acknowledgment_number)
+    }
+    fn seq(&self) -> u32 {
+        self.header.sequence_number
+    }
+}
+
+struct Test {
+    t0: Instant,
+    now: Instant,
+    conn: Connection,
+}
+
+impl Test {
+    /// We connect with `config`; our SYN is returned, read by etherparse.
+    fn client(config: TcpConfig) -> (Test, Ours) {
+        let t0 = Instant::now();
+        let conn = Connection::connect(
+            SocketAddrV4::new(US, OUR_PORT),
+            SocketAddrV4::new(PEER, PEER_PORT),
+            TcpSeqNumber(ISS),
+            t0,
+            config,
+        );
+        let mut t = Test { t0, now: t0, conn };
+        let syn = t.expect_one();
+        assert!(syn.header.syn);
+        (t, syn)
+    }
+
+    fn recv(&mut self, seg: &Seg) {
+        let bytes = encode(seg);
+        let packet = TcpPacket::new_checked(&bytes[..]).unwrap();
+        let repr =
+            TcpRepr::parse(&packet, PEER, US).expect("our parser reads etherparse's segment");
+        self.conn.on_segment(self.now, &repr);
+    }
+
+    fn drain(&mut self) -> Vec<Ours> {
+        let mut out = vec![];
+        while let Some(segment) = self.conn.poll_transmit(self.now) {
+            let bytes = segment.build();
+            let (header, payload) = TcpHeader::from_slice(&bytes).expect("etherparse reads ours");
+            let checksum = header
+                .calc_checksum_ipv4_raw(US.octets(), PEER.octets(), payload)
+                .unwrap();
+            assert_eq!(header.checksum, checksum);
+            out.push(Ours {
+                header,
+                data: payload.to_vec(),
+            });
+        }
+        out
+    }
+
+    #[track_caller]
+    fn expect_one(&mut self) -> Ours {
+        let mut out = self.drain();
+        assert_eq!(out.len(), 1, "{out:#?}");
+        out.remove(0)
+    }
+
+    #[track_caller]
+    fn expect_nothing(&mut self) {
+        let out = self.drain();
+        assert!(out.is_empty(), "{out:#?}");
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+    }
+}
+
+/// Everything on, except delayed ACKs where a test wants every ACK now.
+fn modern() -> TcpConfig {
+    TcpConfig {
+        trace: true,
+        ..TcpConfig::rfc7323()
+    }
+}
+
+fn immediate_acks() -> TcpConfig {
+    TcpConfig {
+        delayed_ack: Duration::ZERO,
+        ..modern()
+    }
+}
+
+/// The peer's SYN,ACK options: everything Linux offers.
+fn all_options(tsval: u32, tsecr: u32, shift: u8) -> Vec<TcpOptionElement> {
+    vec![
+        TcpOptionElement::MaximumSegmentSize(1460),
+        TcpOptionElement::SelectiveAcknowledgementPermitted,
+        TcpOptionElement::Timestamp(tsval, tsecr),
+        TcpOptionElement::Noop,
+        TcpOptionElement::WindowScale(shift),
+    ]
+}
+
+/// Established as a client with every option agreed: the peer's shift is
+/// `shift`, its clock `peer_ts` at the SYN,ACK.
+fn established(config: TcpConfig, shift: u8, peer_ts: u32) -> (Test, Ours) {
+    let (mut t, syn) = Test::client(config);
+    let (our_ts, _) = syn.timestamps().expect("we offer timestamps");
+    let mut syn_ack = seg(PEER_ISS).syn().ack(ISS + 1);
+    syn_ack.options = all_options(peer_ts, our_ts, shift);
+    t.recv(&syn_ack);
+    let ack = t.expect_one();
+    assert_eq!(t.conn.state(), State::Established);
+    (t, ack)
+}
+
+// ---------------------------------------------------------------------------
+// Negotiation
+// ---------------------------------------------------------------------------
+
+#[test]
+fn our_syn_carries_all_four_options_as_etherparse_reads_them() {
+    let (_, syn) = Test::client(modern());
+    let options = syn.options();
+    // 256 KiB = 262144 bytes: 65535·2^2 = 262140 is short of it by 4,
+    // 65535·2^3 covers it: shift 3 (RFC 7323 §2.3).
+    assert_eq!(options.len(), 5, "{options:?}");
+    assert_eq!(options[0], TcpOptionElement::MaximumSegmentSize(1460));
+    assert_eq!(
+        options[1],
+        TcpOptionElement::SelectiveAcknowledgementPermitted
+    );
+    assert!(
+        matches!(options[2], TcpOptionElement::Timestamp(_, 0)),
+        "TSecr 0 in a SYN"
+    );
+    assert_eq!(options[3], TcpOptionElement::Noop);
+    assert_eq!(options[4], TcpOptionElement::WindowScale(3));
+    // 20 bytes of options: a 40-byte header.
+    assert_eq!(syn.header.header_len(), 40);
+    // Turned off, none is offered but MSS.
+    let (_, plain) = Test::client(TcpConfig {
+        window_scaling: false,
+        timestamps: false,
+        sack: false,
+        ..modern()
+    });
+    assert_eq!(
+        plain.options(),
+        [TcpOptionElement::MaximumSegmentSize(1460)]
+    );
+}
+
+/// Every combination of (we offer, the peer offers) for each option, as
+/// a client: the option is used only in the first.
+#[test]
+fn each_option_is_used_only_when_both_syns_carry_it_as_a_client() {
+    for we_offer in [true, false] {
+        for peer_offers in [true, false] {
+            let config = TcpConfig {
+                window_scaling: we_offer,
+                timestamps: we_offer,
+                sack: we_offer,
+                ..immediate_acks()
+            };
+            let (mut t, syn) = Test::client(config);
+            assert_eq!(syn.window_scale().is_some(), we_offer);
+            assert_eq!(syn.timestamps().is_some(), we_offer);
+            assert_eq!(syn.sack_permitted(), we_offer);
+            let mut syn_ack = seg(PEER_ISS).syn().ack(ISS + 1).win(1000);
+            syn_ack.options = if peer_offers {
+                all_options(77, 0, 5)
+            } else {
+                vec![TcpOptionElement::MaximumSegmentSize(1460)]
+            };
+            t.recv(&syn_ack);
+            let ack = t.expect_one();
+            let both = we_offer && peer_offers;
+            let agreed = t.conn.options();
+            let case = format!("we offer {we_offer}, peer offers {peer_offers}");
+            assert_eq!(agreed.window_scaling, both, "{case}");
+            assert_eq!(agreed.timestamps, both, "{case}");
+            assert_eq!(agreed.sack, both, "{case}");
+            // What the wire shows: our ACK carries timestamps only if
+            // agreed, and its window is scaled only if agreed.
+            assert_eq!(ack.timestamps().is_some(), both, "{case}");
+            if both {
+                assert_eq!(ack.header.window_size, 32768, "262144 >> 3");
+            } else {
+                assert_eq!(ack.header.window_size, 65535, "{case}: unscaled");
+            }
+            // The peer's window: its SYN,ACK's 1000 is never scaled; a
+            // later 1000 is scaled by 5 only if agreed.
+            assert_eq!(t.conn.send_window(), 1000, "{case}");
+            let mut update = seg(PEER_ISS + 1).ack(ISS + 1).win(1000);
+            if both {
+                update = update.ts(78, ack.timestamps().unwrap().0);
+            }
+            t.recv(&update);
+            let expected = if both { 1000 << 5 } else { 1000 };
+            assert_eq!(t.conn.send_window(), expected, "{case}");
+        }
+    }
+}
+
+/// The same four combinations as a server: our SYN,ACK answers with an
+/// option only if the SYN carried it and we want it (RFC 7323 §2.2, §3.2;
+/// RFC 2018 §2).
+#[test]
+fn each_option_is_used_only_when_both_syns_carry_it_as_a_server() {
+    for we_offer in [true, false] {
+        for peer_offers in [true, false] {
+            let t0 = Instant::now();
+            let config = TcpConfig {
+                window_scaling: we_offer,
+                timestamps: we_offer,
+                sack: we_offer,
+                ..modern()
+            };
+            let mut listener = Listener::new(
+                SocketAddrV4::new(US, PEER_PORT),
+                1,
+                config,
+                IsnGenerator::new([7; 16], t0),
+            );
+            let mut syn = seg(PEER_ISS).syn();
+            if peer_offers {
+                syn.options = all_options(500, 0, 2);
+            }
+            let mut header = TcpHeader::new(50000, PEER_PORT, syn.seq, syn.win);
+            header.syn = true;
+            header.set_options(&syn.options).unwrap();
+            header.checksum = header
+                .calc_checksum_ipv4_raw(PEER.octets(), US.octets(), &[])
+                .unwrap();
+            let bytes = header.to_bytes().to_vec();
+            let packet = TcpPacket::new_checked(&bytes[..]).unwrap();
+            let repr = TcpRepr::parse(&packet, PEER, US).unwrap();
+            assert_eq!(
+                listener.on_segment(t0, PEER, US, &repr),
+                ListenOutcome::Opened
+            );
+            let syn_ack = listener.poll_transmit(t0).expect("a SYN,ACK");
+            let bytes = syn_ack.build();
+            let (header, _) = TcpHeader::from_slice(&bytes).unwrap();
+            let ours = Ours {
+                header,
+                data: vec![],
+            };
+            let both = we_offer && peer_offers;
+            let case = format!("we offer {we_offer}, peer offers {peer_offers}");
+            assert_eq!(ours.window_scale(), both.then_some(3), "{case}");
+            assert_eq!(ours.sack_permitted(), both, "{case}");
+            assert_eq!(
+                ours.timestamps().map(|(_, echo)| echo),
+                both.then_some(500),
+                "{case}: TSecr echoes the SYN's TSval"
+            );
+            // A SYN,ACK's window is never scaled.
+            assert_eq!(ours.header.window_size, 65535, "{case}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Window scaling (RFC 7323 §2)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_scaled_window_is_the_free_buffer_shifted_and_the_edge_never_moves_left() {
+    let (mut t, syn) = Test::client(immediate_acks());
+    assert_eq!(
+        syn.header.window_size, 65535,
+        "SYN: min(262144, 65535), unscaled"
+    );
+    let mut syn_ack = seg(PEER_ISS).syn().ack(ISS + 1).win(2000);
+    syn_ack.options = all_options(1, syn.timestamps().unwrap().0, 7);
+    t.recv(&syn_ack);
+    let ack = t.expect_one();
+    assert_eq!(
+        t.conn.send_window(),
+        2000,
+        "the SYN,ACK's window is not scaled"
+    );
+    assert_eq!(ack.header.window_size, (256 * 1024 / 8) as u16);
+    let mut edges = vec![ack.ack().unwrap() as u64 + 8 * u64::from(ack.header.window_size)];
+    // 1001 bytes arrive and are not read: free 262144 − 1001 = 261143,
+    // which is 32642.875 units of 8: the field rounds up to 32643 so the
+    // right edge stays where it was promised (RFC 7323 §2.4).
+    let data = vec![9u8; 1001];
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).win(3).ts(2, 0).data(&data));
+    assert_eq!(t.conn.send_window(), 3 << 7, "scaled by the peer's shift 7");
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 1 + 1001));
+    assert_eq!(ack.header.window_size, 32643);
+    edges.push(ack.ack().unwrap() as u64 + 8 * u64::from(ack.header.window_size));
+    assert!(edges[1] >= edges[0], "{edges:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Timestamps: RTT and PAWS (RFC 7323 §3–5)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_ack_gives_an_rtt_sample_from_its_timestamp_echo_even_after_a_retransmission() {
+    let (mut t, _) = established(immediate_acks(), 0, 100);
+    t.conn.take_trace();
+    assert_eq!(t.conn.send(b"hello"), 5);
+    let data = t.expect_one();
+    let (tsval, tsecr) = data.timestamps().expect("every segment carries them");
+    assert_eq!(tsecr, 100, "TS.Recent: the SYN,ACK's TSval");
+    t.advance(50 * MS);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 6).ts(101, tsval));
+    let samples = |t: &mut Test| -> Vec<Duration> {
+        t.conn
+            .take_trace()
+            .into_iter()
+            .filter_map(|e| match e {
+                TraceEvent::RttSample { rtt, .. } => Some(rtt),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(samples(&mut t), [50 * MS]);
+    // Lost, then retransmitted at the RTO (1 s). Without timestamps,
+    // Karn's rule forbids a sample from its ACK; the echo tells which
+    // copy arrived, so the retransmission is measured: 30 ms.
+    t.conn.send(b"again");
+    let first = t.expect_one();
+    t.advance(Duration::from_secs(1));
+    let resent = t.expect_one();
+    assert_eq!(resent.seq(), first.seq());
+    let (resent_ts, _) = resent.timestamps().unwrap();
+    assert_eq!(
+        resent_ts.wrapping_sub(first.timestamps().unwrap().0),
+        1000,
+        "a 1 ms clock: 1000 ticks later"
+    );
+    t.advance(30 * MS);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 11).ts(102, resent_ts));
+    assert_eq!(samples(&mut t), [30 * MS]);
+}
+
+#[test]
+fn paws_drops_an_old_duplicate_and_answers_with_an_ack_until_ts_recent_is_24_days_old() {
+    let (mut t, _) = established(immediate_acks(), 0, 1_000);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).ts(2_000, 0).data(b"new"));
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 4));
+    assert_eq!(ack.timestamps().unwrap().1, 2_000, "TS.Recent updated");
+    // An old duplicate: its sequence number fits the window (the
+    // sequence space has wrapped), its timestamp is older than TS.Recent.
+    t.recv(&seg(PEER_ISS + 4).ack(ISS + 1).ts(1_500, 0).data(b"old"));
+    let answer = t.expect_one();
+    assert_eq!(answer.ack(), Some(PEER_ISS + 4), "not taken");
+    assert_eq!(answer.timestamps().unwrap().1, 2_000);
+    assert_eq!(t.conn.recv_queue(), 3);
+    // 23 days of silence: TS.Recent is still trusted.
+    t.advance(Duration::from_secs(23 * 24 * 3600));
+    t.recv(&seg(PEER_ISS + 4).ack(ISS + 1).ts(1_500, 0).data(b"old"));
+    assert_eq!(t.expect_one().ack(), Some(PEER_ISS + 4));
+    assert_eq!(t.conn.recv_queue(), 3);
+    // Past 24 days (RFC 7323 §5.5), TS.Recent proves nothing: the
+    // segment is taken and its timestamp becomes TS.Recent.
+    assert_eq!(PAWS_IDLE_LIMIT, Duration::from_secs(24 * 24 * 3600));
+    t.advance(Duration::from_secs(24 * 3600) + MS);
+    t.recv(&seg(PEER_ISS + 4).ack(ISS + 1).ts(1_500, 0).data(b"now"));
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 7));
+    assert_eq!(ack.timestamps().unwrap().1, 1_500);
+}
+
+#[test]
+fn a_segment_without_timestamps_is_dropped_once_both_use_them() {
+    let (mut t, _) = established(immediate_acks(), 0, 1_000);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).data(b"bare"));
+    t.expect_nothing();
+    assert_eq!(t.conn.recv_queue(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn one_segment_is_acknowledged_when_the_delayed_ack_timer_fires() {
+    let (mut t, _) = established(modern(), 0, 1);
+    assert_eq!(t.conn.poll_at(), None, "idle: no timer at all");
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).ts(2, 0).data(&[1; 1448]));
+    t.expect_nothing();
+    assert_eq!(t.conn.poll_at(), Some(t.now + 40 * MS));
+    t.advance(39 * MS);
+    t.expect_nothing();
+    t.advance(MS);
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 1449));
+    assert_eq!(t.conn.poll_at(), None, "nothing owed any more");
+    assert_eq!(t.now - t.t0, 40 * MS);
+}
+
+#[test]
+fn the_second_full_segment_is_acknowledged_at_once() {
+    let (mut t, _) = established(modern(), 0, 1);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).ts(2, 0).data(&[1; 1448]));
+    t.expect_nothing();
+    t.recv(&seg(PEER_ISS + 1449).ack(ISS + 1).ts(2, 0).data(&[2; 1448]));
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 1 + 2 * 1448));
+    assert_eq!(t.conn.poll_at(), None);
+}
+
+#[test]
+fn a_reply_carries_the_delayed_ack() {
+    let (mut t, _) = established(modern(), 0, 1);
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).ts(2, 0).data(b"GET /"));
+    t.expect_nothing();
+    t.advance(5 * MS);
+    t.conn.send(b"200 OK");
+    let reply = t.expect_one();
+    assert_eq!(reply.data, b"200 OK");
+    assert_eq!(reply.ack(), Some(PEER_ISS + 6), "piggybacked");
+    t.advance(40 * MS);
+    t.expect_nothing();
+}
+
+#[test]
+fn an_out_of_order_segment_is_acknowledged_at_once_with_a_sack_block() {
+    let (mut t, _) = established(modern(), 0, 1);
+    t.recv(&seg(PEER_ISS + 1001).ack(ISS + 1).ts(2, 0).data(&[3; 500]));
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 1));
+    assert_eq!(ack.sack_blocks(), [(PEER_ISS + 1001, PEER_ISS + 1501)]);
+    // The segment that fills the gap: at once too, and no block is left.
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 1).ts(3, 0).data(&[1; 1000]));
+    let ack = t.expect_one();
+    assert_eq!(ack.ack(), Some(PEER_ISS + 1501));
+    assert!(ack.sack_blocks().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// SACK as a receiver (RFC 2018 §4)
+// ---------------------------------------------------------------------------
+
+/// The maximal runs of `bytes` (sequence offsets), as [start, end).
+fn runs(bytes: &BTreeSet<u32>) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = vec![];
+    for &b in bytes {
+        match out.last_mut() {
+            Some((_, end)) if *end == b => *end += 1,
+            _ => out.push((b, b + 1)),
+        }
+    }
+    out
+}
+
+#[test]
+fn sack_blocks_report_what_arrived_the_newest_first() {
+    for (timestamps, limit) in [(true, 3), (false, 4)] {
+        let config = TcpConfig {
+            timestamps,
+            ..immediate_acks()
+        };
+        let (mut t, syn) = Test::client(config);
+        let mut syn_ack = seg(PEER_ISS).syn().ack(ISS + 1);
+        syn_ack.options = if timestamps {
+            all_options(1, syn.timestamps().unwrap().0, 0)
+        } else {
+            vec![
+                TcpOptionElement::MaximumSegmentSize(1460),
+                TcpOptionElement::SelectiveAcknowledgementPermitted,
+            ]
+        };
+        t.recv(&syn_ack);
+        t.expect_one();
+        // 100-byte pieces at offsets (from IRS+1) in a scrambled order,
+        // the gap at 0..100 open until the end.
+        let order = [
+            500, 300, 900, 700, 1100, 400, 1300, 800, 200, 1000, 600, 1200, 100, 0,
+        ];
+        let mut held: BTreeSet<u32> = BTreeSet::new();
+        let mut rcv_nxt = 0;
+        for &offset in &order {
+            let mut piece = seg(PEER_ISS + 1 + offset)
+                .ack(ISS + 1)
+                .data(&[offset as u8; 100]);
+            if timestamps {
+                piece = piece.ts(5, 0);
+            }
+            t.recv(&piece);
+            held.extend(offset..offset + 100);
+            while held.remove(&rcv_nxt) {
+                rcv_nxt += 1;
+            }
+            let ack = t.expect_one();
+            assert_eq!(ack.ack(), Some(PEER_ISS + 1 + rcv_nxt));
+            let expected = runs(&held);
+            let blocks: Vec<(u32, u32)> = ack
+                .sack_blocks()
+                .iter()
+                .map(|(l, r)| (l - PEER_ISS - 1, r - PEER_ISS - 1))
+                .collect();
+            assert_eq!(
+                blocks.len(),
+                expected.len().min(limit),
+                "{blocks:?} {expected:?}"
+            );
+            for block in &blocks {
+                assert!(expected.contains(block), "{block:?} is a run of held data");
+            }
+            let unique: BTreeSet<_> = blocks.iter().collect();
+            assert_eq!(unique.len(), blocks.len(), "no block twice");
+            // (An in-order segment is acknowledged, not reported.)
+            if let Some(first) = blocks.first()
+                && offset >= rcv_nxt
+            {
+                assert!(
+                    first.0 <= offset && offset + 100 <= first.1,
+                    "the first block holds the segment just arrived (RFC 2018 §4)"
+                );
+            }
+        }
+        assert!(held.is_empty());
+        assert_eq!(t.conn.recv_queue(), 1400);
+    }
+}
