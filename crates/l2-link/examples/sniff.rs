@@ -8,21 +8,13 @@
 //! cargo run -p l2-link --example sniff -- -r arp.pcap
 //! ```
 
-use std::fs::File;
-use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::Parser;
-use l2_link::device::{PacketType, RxMeta};
-use l2_link::exercise::{
-    Failure, Whereabouts, clock_time, create_pcap, parse_u16_maybe_hex, recv_frame,
-};
-use l2_link::pcap::{self, PcapReader};
+use l2_link::exercise::capture::{self, CaptureOptions};
+use l2_link::exercise::{Failure, parse_u16_maybe_hex};
 use l2_link::print::Printer;
-use l2_link::sys::{self, PacketSocket, bpf, signal};
-use l2_link::wire::EtherType;
 
 /// Capture frames on an interface and print one line per frame.
 #[derive(Parser)]
@@ -55,145 +47,27 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match &args.read {
-        Some(path) => read_capture(&args, path),
-        None => capture_live(&args),
-    };
-    match result {
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report("sniff"),
     }
 }
 
 // ANCHOR: sniff_loop
-fn capture_live(args: &Args) -> Result<(), Failure> {
-    let interface = args
-        .interface
-        .clone()
-        .unwrap_or_else(|| Whereabouts::detect().default_interface().to_string());
-    let socket = PacketSocket::open(&interface)?;
-    if let Some(ethertype) = args.ethertype {
-        socket.attach_filter(&bpf::ethertype_filter(EtherType(ethertype)))?;
-    }
-    if !args.no_promiscuous {
-        socket.set_promiscuous(true)?;
-    }
-    let mut writer = match &args.write {
-        Some(path) => Some(create_pcap(path)?),
-        None => None,
-    };
-    // The socket is open and set up: from here on nothing needs a
-    // privilege, so hold none while we parse whatever the wire brings.
-    sys::drop_capabilities()?;
-    let stop = signal::StopOnInterrupt::install()?;
-    eprintln!("listening on {interface}, link-type EN10MB (Ethernet), snapshot length 65535 bytes");
-
+fn run(args: &Args) -> Result<(), Failure> {
     let printer = Printer::layer2();
-    let mut buf = vec![0u8; 65535];
-    let mut captured = 0u64;
-    while args.count.is_none_or(|count| captured < count) && !stop.requested() {
-        // Wake up a few times a second to notice Ctrl-C.
-        let deadline = Instant::now() + Duration::from_millis(200);
-        let Some(meta) = recv_frame(&socket, &mut buf, deadline)? else {
-            continue;
-        };
-        // The kernel stripped any 802.1Q tag into PACKET_AUXDATA: put it
-        // back so we print (and save) the frame as it was on the wire.
-        let frame = match meta.vlan_tci {
-            Some(tci) => pcap::reinsert_vlan_tag(&buf[..meta.len], tci),
-            None => buf[..meta.len].to_vec(),
-        };
-        print_frame(&printer, &frame, &meta, args.hex);
-        if let Some(writer) = writer.as_mut() {
-            let original_len = meta.original_len + (frame.len() - meta.len);
-            writer.write_frame(meta.timestamp, &frame, original_len)?;
-        }
-        captured += 1;
+    let print = |frame: &[u8], meta: &_| capture::print_frame(&printer, frame, meta, args.hex);
+    if let Some(path) = &args.read {
+        return capture::read_capture("sniff", path, args.count, args.ethertype, print);
     }
-    if let Some(mut writer) = writer {
-        writer.flush()?;
-    }
-    let stats = socket.statistics()?;
-    eprintln!("{captured} frames captured");
-    eprintln!("{} frames received by filter", stats.received);
-    eprintln!("{} frames dropped by kernel", stats.dropped);
+    let options = CaptureOptions {
+        interface: args.interface.clone(),
+        count: args.count,
+        write: args.write.clone(),
+        ethertype: args.ethertype,
+        promiscuous: !args.no_promiscuous,
+    };
+    capture::capture_live(&options, print)?;
     Ok(())
 }
 // ANCHOR_END: sniff_loop
-
-fn read_capture(args: &Args, path: &PathBuf) -> Result<(), Failure> {
-    let file = File::open(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-    let reader = PcapReader::new(io::BufReader::new(file))
-        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-    let printer = Printer::layer2();
-    let mut shown = 0u64;
-    for record in reader {
-        if args.count.is_some_and(|count| shown >= count) {
-            break;
-        }
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                eprintln!("sniff: {}: stopped reading: {err}", path.display());
-                break;
-            }
-        };
-        if record.link_type != pcap::LINKTYPE_ETHERNET {
-            println!(
-                "{} link type {} is not Ethernet; {} bytes not decoded",
-                clock_time(record.timestamp),
-                record.link_type,
-                record.data.len()
-            );
-            shown += 1;
-            continue;
-        }
-        if let Some(ethertype) = args.ethertype
-            && frame_ethertype(&record.data) != Some(ethertype)
-        {
-            continue;
-        }
-        let meta = RxMeta {
-            len: record.data.len(),
-            original_len: record.original_len,
-            packet_type: PacketType::Host,
-            timestamp: record.timestamp,
-            vlan_tci: None,
-            checksum_not_ready: false,
-        };
-        print_frame(&printer, &record.data, &meta, args.hex);
-        shown += 1;
-    }
-    Ok(())
-}
-
-/// The EtherType of a frame read from a file (the inner one when tagged),
-/// for `--ethertype` on captures, where no kernel filter runs.
-fn frame_ethertype(frame: &[u8]) -> Option<u16> {
-    let at = |i: usize| Some(u16::from_be_bytes([*frame.get(i)?, *frame.get(i + 1)?]));
-    match at(12)? {
-        0x8100 => at(16),
-        ethertype => Some(ethertype),
-    }
-}
-
-fn print_frame(printer: &Printer, frame: &[u8], meta: &RxMeta, hex: bool) {
-    let direction = if meta.packet_type == PacketType::Outgoing {
-        " Out"
-    } else {
-        ""
-    };
-    let truncated = if meta.original_len > meta.len {
-        format!(" [truncated: {} of {} bytes]", meta.len, meta.original_len)
-    } else {
-        String::new()
-    };
-    println!(
-        "{}{direction} {}{truncated}",
-        clock_time(meta.timestamp),
-        printer.summary(frame)
-    );
-    if hex {
-        println!("{}", printer.hexdump(frame));
-    }
-}

@@ -19,6 +19,8 @@ use crate::pcap::PcapWriter;
 use crate::sys::PacketSocket;
 use crate::wire::MacAddr;
 
+pub mod capture;
+
 /// Exit status when the program ran but nothing answered.
 pub const EXIT_NO_ANSWER: u8 = 1;
 /// Exit status for bad usage: unknown interface, bad address, bad count.

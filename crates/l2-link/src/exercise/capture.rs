@@ -1,0 +1,274 @@
+//! The capture loop every sniffer-like exercise shares: layer 2's `sniff`
+//! and layer 7's `dissect` differ only in how much of a frame they can
+//! decode, so the loop lives here and takes the printing as a parameter.
+//!
+//! - [`capture_live`] opens a packet socket on an interface, sets up the
+//!   kernel filter and promiscuous mode, optionally saves every frame to a
+//!   pcap file (`-w`), gives up its capabilities, and hands each frame to
+//!   the caller until a count is reached or Ctrl-C; on the way out it
+//!   flushes the file and prints the kernel's drop counts, as tcpdump does.
+//! - [`read_capture`] hands over the frames of a pcap or pcapng file
+//!   (`-r`) the same way.
+//! - [`print_frame`] is the one-line-per-frame output both programs print
+//!   with their own [`Printer`].
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{Failure, Whereabouts, clock_time, create_pcap, recv_frame};
+use crate::device::{PacketType, RxMeta};
+use crate::pcap::{self, PcapReader, PcapWriter};
+use crate::print::Printer;
+use crate::sys::{self, PacketSocket, bpf, signal};
+use crate::wire::EtherType;
+
+/// What a live capture should do: the sniffer's command-line flags.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureOptions {
+    /// Interface to capture on; `None`: this lab host's own
+    /// ([`Whereabouts::default_interface`]).
+    pub interface: Option<String>,
+    /// Stop after this many frames (`-c`).
+    pub count: Option<u64>,
+    /// Also write every frame to this classic pcap file (`-w`).
+    pub write: Option<PathBuf>,
+    /// Keep only frames of this EtherType, filtered in the kernel by a
+    /// classic BPF program (`--ethertype`).
+    pub ethertype: Option<u16>,
+    /// Put the interface in promiscuous mode (off with `-p`).
+    pub promiscuous: bool,
+}
+
+/// What the loop counted, for the closing lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CaptureSummary {
+    /// Frames handed to the caller (and written to the file).
+    pub captured: u64,
+    /// The kernel's counters (`PACKET_STATISTICS`) at the end.
+    pub stats: sys::PacketStats,
+}
+
+/// Captures live frames as `options` say and calls `on_frame` with each,
+/// VLAN tag restored, until the count is reached or SIGINT/SIGTERM arrives.
+/// Prints tcpdump's "listening on" line first and the counts last (on
+/// stderr, so stdout holds only frames).
+// ANCHOR: capture_live
+pub fn capture_live(
+    options: &CaptureOptions,
+    mut on_frame: impl FnMut(&[u8], &RxMeta),
+) -> Result<CaptureSummary, Failure> {
+    let interface = options
+        .interface
+        .clone()
+        .unwrap_or_else(|| Whereabouts::detect().default_interface().to_string());
+    let socket = PacketSocket::open(&interface)?;
+    if let Some(ethertype) = options.ethertype {
+        socket.attach_filter(&bpf::ethertype_filter(EtherType(ethertype)))?;
+    }
+    if options.promiscuous {
+        socket.set_promiscuous(true)?;
+    }
+    let mut writer = match &options.write {
+        Some(path) => Some(create_pcap(path)?),
+        None => None,
+    };
+    // The socket is open and set up: from here on nothing needs a
+    // privilege, so hold none while we parse whatever the wire brings.
+    sys::drop_capabilities()?;
+    let stop = signal::StopOnInterrupt::install()?;
+    eprintln!("listening on {interface}, link-type EN10MB (Ethernet), snapshot length 65535 bytes");
+
+    let mut buf = vec![0u8; 65535];
+    let mut captured = 0u64;
+    while options.count.is_none_or(|count| captured < count) && !stop.requested() {
+        // Wake up a few times a second to notice Ctrl-C.
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let Some(meta) = recv_frame(&socket, &mut buf, deadline)? else {
+            continue;
+        };
+        deliver(&buf[..meta.len], &meta, writer.as_mut(), &mut on_frame)?;
+        captured += 1;
+    }
+    if let Some(mut writer) = writer {
+        writer.flush()?;
+    }
+    let summary = CaptureSummary {
+        captured,
+        stats: socket.statistics()?,
+    };
+    print_summary(&summary);
+    Ok(summary)
+}
+// ANCHOR_END: capture_live
+
+/// One received frame: put back the 802.1Q tag the kernel took off (so we
+/// print and save the frame as it was on the wire), hand it to the caller,
+/// and append it to the pcap file.
+// ANCHOR: deliver_frame
+fn deliver(
+    received: &[u8],
+    meta: &RxMeta,
+    writer: Option<&mut PcapWriter<BufWriter<File>>>,
+    on_frame: &mut impl FnMut(&[u8], &RxMeta),
+) -> Result<(), Failure> {
+    // Only a tagged frame is copied; every other one is used where it lies.
+    let frame = match meta.vlan_tci {
+        Some(tci) => Cow::Owned(pcap::reinsert_vlan_tag(received, tci)),
+        None => Cow::Borrowed(received),
+    };
+    let grown = frame.len() - received.len();
+    let meta = RxMeta {
+        len: frame.len(),
+        original_len: meta.original_len + grown,
+        ..*meta
+    };
+    on_frame(&frame, &meta);
+    if let Some(writer) = writer {
+        writer.write_frame(meta.timestamp, &frame, meta.original_len)?;
+    }
+    Ok(())
+}
+// ANCHOR_END: deliver_frame
+
+/// tcpdump's closing lines: what we got and what the kernel lost.
+fn print_summary(summary: &CaptureSummary) {
+    eprintln!("{} frames captured", summary.captured);
+    eprintln!("{} frames received by filter", summary.stats.received);
+    eprintln!("{} frames dropped by kernel", summary.stats.dropped);
+}
+
+/// Reads the capture file at `path` (pcap or pcapng) and calls `on_frame`
+/// with each Ethernet frame, at most `count` of them, keeping only
+/// `ethertype` if given (no kernel filter runs on a file, so it is matched
+/// here). Records of another link type get one line saying so. A damaged
+/// record ends the reading with a message, keeping what came before.
+pub fn read_capture(
+    program: &str,
+    path: &Path,
+    count: Option<u64>,
+    ethertype: Option<u16>,
+    mut on_frame: impl FnMut(&[u8], &RxMeta),
+) -> Result<(), Failure> {
+    let file = File::open(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let reader = PcapReader::new(io::BufReader::new(file))
+        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let mut shown = 0u64;
+    for record in reader {
+        if count.is_some_and(|count| shown >= count) {
+            break;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                eprintln!("{program}: {}: stopped reading: {err}", path.display());
+                break;
+            }
+        };
+        if record.link_type != pcap::LINKTYPE_ETHERNET {
+            println!(
+                "{} link type {} is not Ethernet; {} bytes not decoded",
+                clock_time(record.timestamp),
+                record.link_type,
+                record.data.len()
+            );
+            shown += 1;
+            continue;
+        }
+        if let Some(ethertype) = ethertype
+            && frame_ethertype(&record.data) != Some(ethertype)
+        {
+            continue;
+        }
+        let meta = RxMeta {
+            len: record.data.len(),
+            original_len: record.original_len,
+            packet_type: PacketType::Host,
+            timestamp: record.timestamp,
+            vlan_tci: None,
+            checksum_not_ready: false,
+        };
+        on_frame(&record.data, &meta);
+        shown += 1;
+    }
+    Ok(())
+}
+
+/// The EtherType of a frame read from a file (the inner one when tagged),
+/// for `--ethertype` on captures, where no kernel filter runs.
+fn frame_ethertype(frame: &[u8]) -> Option<u16> {
+    let at = |i: usize| Some(u16::from_be_bytes([*frame.get(i)?, *frame.get(i + 1)?]));
+    match at(12)? {
+        0x8100 => at(16),
+        ethertype => Some(ethertype),
+    }
+}
+
+/// Prints one frame as tcpdump -e would: the time, `Out` for frames this
+/// machine sent, the printer's summary of every layer it knows, a note if
+/// the frame was cut short, and with `hex` the annotated hex dump below.
+pub fn print_frame(printer: &Printer, frame: &[u8], meta: &RxMeta, hex: bool) {
+    let direction = if meta.packet_type == PacketType::Outgoing {
+        " Out"
+    } else {
+        ""
+    };
+    let truncated = if meta.original_len > meta.len {
+        format!(" [truncated: {} of {} bytes]", meta.len, meta.original_len)
+    } else {
+        String::new()
+    };
+    println!(
+        "{}{direction} {}{truncated}",
+        clock_time(meta.timestamp),
+        printer.summary(frame)
+    );
+    if hex {
+        println!("{}", printer.hexdump(frame));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_ethertype_looks_inside_a_vlan_tag() {
+        let mut plain = [0u8; 14];
+        plain[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(frame_ethertype(&plain), Some(0x0806));
+        let mut tagged = [0u8; 18];
+        tagged[12..14].copy_from_slice(&[0x81, 0x00]);
+        tagged[16..18].copy_from_slice(&[0x88, 0xb5]);
+        assert_eq!(frame_ethertype(&tagged), Some(0x88b5));
+        assert_eq!(frame_ethertype(&tagged[..17]), None);
+        assert_eq!(frame_ethertype(&[]), None);
+    }
+
+    #[test]
+    fn a_tagged_frame_is_delivered_and_saved_with_its_tag() {
+        let untagged: Vec<u8> = (0u8..20).collect();
+        let meta = RxMeta {
+            vlan_tci: Some(0x2005),
+            ..RxMeta::host(untagged.len())
+        };
+        let mut seen = Vec::new();
+        deliver(
+            &untagged,
+            &meta,
+            None,
+            &mut |frame: &[u8], meta: &RxMeta| {
+                seen.push((frame.to_vec(), meta.len, meta.original_len))
+            },
+        )
+        .unwrap();
+        let (frame, len, original_len) = &seen[0];
+        // The tag (TPID 0x8100, TCI 0x2005) sits after the two addresses.
+        assert_eq!(&frame[..12], &untagged[..12]);
+        assert_eq!(&frame[12..16], &[0x81, 0x00, 0x20, 0x05]);
+        assert_eq!(&frame[16..], &untagged[12..]);
+        assert_eq!((*len, *original_len), (24, 24));
+    }
+}
