@@ -17,8 +17,9 @@
 //! - an `Err` is one of the typed errors, for the right reason (a
 //!   `Truncated` error really had fewer bytes than it needed).
 //!
-//! Layer 7's decoders (DNS messages with name compression, HTTP request
-//! and response heads, chunked bodies) join this file when they land.
+//! Layer 7's decoders are here too: DNS messages with name compression
+//! (and compression loops), HTTP request and response heads, chunked
+//! bodies, and the whole printer `dissect` uses.
 
 use std::io::Cursor;
 use std::net::Ipv4Addr;
@@ -707,6 +708,540 @@ fn printer_describes_any_frame_within_its_bytes() {
                 dump.contains(note.as_str()),
                 "case {case}: {note} in {dump}"
             );
+        }
+    });
+}
+
+// ---------------------------------------------------------------- layer 7: DNS
+
+/// Mostly one of `good`, now and then (1 in 8) one of `bad`: each part of
+/// a generated message is usually right, so whole messages often are.
+fn mostly<T: Copy>(rng: &mut Rng, good: &[T], bad: &[T]) -> T {
+    if rng.chance(1, 8) {
+        rng.pick(bad)
+    } else {
+        rng.pick(good)
+    }
+}
+
+/// A DNS name in wire form, written at offset `at` of a message whose
+/// earlier names start at `starts`: labels (mostly short and ASCII), then
+/// the root label or a compression pointer — usually to an earlier name,
+/// sometimes anywhere (to itself, forwards) — or a reserved label type,
+/// or nothing (cut short).
+fn plausible_name(rng: &mut Rng, starts: &[usize], at: usize) -> Vec<u8> {
+    let mut name = Vec::new();
+    for _ in 0..rng.below(4) {
+        let len = if rng.chance(1, 16) {
+            rng.below(64)
+        } else {
+            1 + rng.below(6)
+        };
+        name.push(len as u8);
+        name.extend((0..len).map(|_| b'a' + rng.below(26) as u8));
+    }
+    match rng.below(16) {
+        0..=9 => name.push(0),
+        10..=13 => {
+            let target = if rng.chance(3, 4) && !starts.is_empty() {
+                rng.pick(starts)
+            } else {
+                rng.below(at + name.len() + 3)
+            };
+            name.extend(u16::to_be_bytes(0xc000 | target as u16));
+        }
+        14 => name.push(rng.pick(&[0x40, 0x80, 0xbf])), // reserved label types
+        _ => {}                                         // cut short
+    }
+    name
+}
+
+/// Appends a name to `message`, remembering where it starts.
+fn push_name(rng: &mut Rng, message: &mut Vec<u8>, starts: &mut Vec<usize>) {
+    let name = plausible_name(rng, starts, message.len());
+    starts.push(message.len());
+    message.extend(name);
+}
+
+/// A buffer that often looks like a DNS message: a header whose counts are
+/// mostly the truth, then questions and records built from real encodings
+/// (names with pointers, A, CNAME, NS, TXT and unknown types, RDLENGTH
+/// mostly right), then now and then a damaged byte or a cut.
+fn plausible_dns(rng: &mut Rng) -> Vec<u8> {
+    if rng.chance(1, 16) {
+        return rng.any_bytes(64);
+    }
+    let counts = [rng.below(3), rng.below(3), rng.below(2), rng.below(2)];
+    let mut message = rng.bytes(4);
+    for count in counts {
+        let count = if rng.chance(1, 32) {
+            rng.below(5)
+        } else {
+            count
+        };
+        message.extend(u16::to_be_bytes(count as u16));
+    }
+    let mut starts = Vec::new();
+    for _ in 0..counts[0] {
+        push_name(rng, &mut message, &mut starts);
+        message.extend([0, rng.pick(&[1, 5, 28, 255]), 0, 1]);
+    }
+    for _ in 0..counts[1] + counts[2] + counts[3] {
+        push_name(rng, &mut message, &mut starts);
+        let any = rng.byte();
+        let rtype = mostly(rng, &[1, 5, 16, 2, 99], &[6, any]);
+        message.extend([0, rtype, 0, 1]);
+        message.extend(rng.bytes(4)); // TTL
+        let mut rdata = Vec::new();
+        match rtype {
+            1 => rdata = rng.bytes(4),
+            5 | 2 => {
+                // The name starts after RDLENGTH, 2 bytes on.
+                let name = plausible_name(rng, &starts, message.len() + 2);
+                starts.push(message.len() + 2);
+                rdata = name;
+            }
+            16 => {
+                let text = rng.any_bytes(12);
+                rdata.push(text.len() as u8);
+                rdata.extend(text);
+            }
+            _ => rdata.extend(rng.any_bytes(12)),
+        }
+        let rdlength = if rng.chance(15, 16) {
+            rdata.len()
+        } else {
+            rng.below(rdata.len() + 3)
+        };
+        message.extend(u16::to_be_bytes(rdlength as u16));
+        message.extend(rdata);
+    }
+    if rng.chance(1, 16) {
+        let at = rng.below(message.len());
+        message[at] = rng.byte();
+    }
+    if rng.chance(1, 16) {
+        message.truncate(rng.below(message.len() + 1));
+    }
+    message
+}
+
+#[test]
+fn dns_messages_reencode_to_messages_that_read_the_same() {
+    use l7_app::dns::wire::{Error, Message};
+    let mut decoded = 0;
+    for_each_case(14, |case, rng| {
+        let bytes = plausible_dns(rng);
+        match Message::decode(&bytes) {
+            Ok(message) => {
+                decoded += 1;
+                // Our compression may differ from the sender's (so may the
+                // bytes); what the message says may not.
+                let encoded = message.encode().expect("a decoded message encodes");
+                assert_eq!(Message::decode(&encoded), Ok(message), "case {case}");
+            }
+            Err(Error::Truncated { at, needed, .. }) => {
+                assert!(at + needed > bytes.len(), "case {case}: not truncated");
+            }
+            Err(Error::TrailingBytes(extra)) => {
+                assert!(extra > 0 && extra <= bytes.len(), "case {case}");
+            }
+            Err(Error::BadPointer { at, target }) => {
+                assert!(target >= at, "case {case}: a backwards pointer refused");
+            }
+            Err(_) => {}
+        }
+    });
+    // The generator is worth something only if many inputs get through.
+    assert!(decoded > CASES / 4, "only {decoded} messages decoded");
+}
+
+#[test]
+fn dns_compression_loops_are_rejected() {
+    use l7_app::dns::wire::{Error, MAX_NAME_LEN, decode_name};
+    for_each_case(15, |case, rng| {
+        // A region of labels and pointers aimed anywhere, loops included:
+        // a pointer back to a label that leads to the pointer again.
+        let mut bytes = Vec::new();
+        while bytes.len() < 40 {
+            if rng.chance(1, 3) {
+                let target = rng.below(bytes.len() + 4) as u16;
+                bytes.extend(u16::to_be_bytes(0xc000 | target));
+            } else {
+                let len = 1 + rng.below(8);
+                bytes.push(len as u8);
+                bytes.extend(rng.bytes(len).iter().map(|b| b'a' + b % 26));
+            }
+        }
+        for start in 0..bytes.len() {
+            match decode_name(&bytes, start) {
+                Ok((name, next)) => {
+                    assert!(name.wire_len() <= MAX_NAME_LEN, "case {case}");
+                    assert!(next > start && next <= bytes.len(), "case {case}");
+                }
+                Err(
+                    Error::BadPointer { .. }
+                    | Error::NameTooLong
+                    | Error::Truncated { .. }
+                    | Error::ReservedLabelType { .. },
+                ) => {}
+                Err(other) => panic!("case {case}: {other}"),
+            }
+        }
+    });
+    // The classic loop: a name whose pointer leads back to its own start.
+    let looping = [1, b'a', 0xc0, 0x00];
+    assert_eq!(decode_name(&looping, 0), Err(Error::NameTooLong));
+    assert!(matches!(
+        decode_name(&[0xc0, 0x00], 0),
+        Err(Error::BadPointer { at: 0, target: 0 })
+    ));
+}
+
+// ---------------------------------------------------------------- layer 7: HTTP
+
+/// One line ending: CRLF mostly, a bare LF (which RFC 9112 §2.2 lets us
+/// accept) or a bare CR (which it does not) now and then.
+fn line_end(rng: &mut Rng) -> &'static [u8] {
+    mostly(
+        rng,
+        &[&b"\r\n"[..], b"\r\n", b"\r\n", b"\n"],
+        &[b"\r", b"\n\r"],
+    )
+}
+
+/// Header field lines from real names and values, with the mistakes RFC
+/// 9112 §5 says to refuse (space before the colon, folding, no colon,
+/// control characters) mixed in.
+fn plausible_fields(rng: &mut Rng, bytes: &mut Vec<u8>) {
+    for _ in 0..rng.below(5) {
+        let line: Vec<u8> = if rng.chance(1, 12) {
+            match rng.below(4) {
+                0 => b"Bad Name: space before colon".to_vec(),
+                1 => b" folded continuation".to_vec(),
+                2 => b"no colon at all".to_vec(),
+                _ => rng.any_bytes(12),
+            }
+        } else {
+            match rng.below(5) {
+                0 => b"Content-Length: 12".to_vec(),
+                1 => b"Transfer-Encoding: chunked".to_vec(),
+                2 => b"Connection:close".to_vec(),
+                3 => b"X-Spaces:   padded value \t".to_vec(),
+                // obs-text: bytes 0x80-0xFF are allowed in values.
+                _ => [b"X-Bytes: ".to_vec(), rng.bytes(4)]
+                    .concat()
+                    .iter()
+                    .map(|&b| if b < 0x20 { b | 0x80 } else { b })
+                    .collect(),
+            }
+        };
+        bytes.extend(line);
+        bytes.extend(line_end(rng));
+    }
+}
+
+/// Damages `bytes` now and then: a byte changed, or the end cut off.
+fn damage(rng: &mut Rng, bytes: &mut Vec<u8>) {
+    if rng.chance(1, 12) && !bytes.is_empty() {
+        let at = rng.below(bytes.len());
+        bytes[at] = rng.pick(&[b' ', b'\r', b'\n', b':', 0, 0x7f, 0xff]);
+    }
+    if rng.chance(1, 12) {
+        bytes.truncate(rng.below(bytes.len() + 1));
+    }
+}
+
+fn plausible_request_head(rng: &mut Rng) -> Vec<u8> {
+    if rng.chance(1, 16) {
+        return rng.any_bytes(64);
+    }
+    let mut bytes = Vec::new();
+    if rng.chance(1, 8) {
+        bytes.extend(b"\r\n"); // a leftover empty line before the request
+    }
+    let method = mostly(
+        rng,
+        &[&b"GET"[..], b"HEAD", b"POST", b"get"],
+        &[b"G(T", b""],
+    );
+    let target = mostly(
+        rng,
+        &[&b"/"[..], b"/index.html", b"*", b"http://h/?q=1"],
+        &[b"/a b", b"/\x01", b""],
+    );
+    let version = mostly(
+        rng,
+        &[&b"HTTP/1.1"[..], b"HTTP/1.0"],
+        &[b"HTTP/2.0", b"http/1.1", b"HTTP/1.10"],
+    );
+    let separator = mostly(rng, &[&b" "[..]], &[b"  ", b"\t"]);
+    bytes.extend([method, separator, target, b" ", version].concat());
+    bytes.extend(line_end(rng));
+    // HTTP/1.1 needs exactly one Host (RFC 9112 §3.2): usually one.
+    let hosts = mostly(rng, &[1], &[0, 2]);
+    for _ in 0..hosts {
+        bytes.extend(b"Host: www.lab.test\r\n");
+    }
+    plausible_fields(rng, &mut bytes);
+    if rng.chance(15, 16) {
+        bytes.extend(line_end(rng)); // the empty line that ends the head
+    }
+    if rng.chance(1, 4) {
+        bytes.extend(b"body bytes");
+    }
+    damage(rng, &mut bytes);
+    bytes
+}
+
+fn plausible_response_head(rng: &mut Rng) -> Vec<u8> {
+    if rng.chance(1, 16) {
+        return rng.any_bytes(64);
+    }
+    let version = mostly(
+        rng,
+        &[&b"HTTP/1.1"[..], b"HTTP/1.0"],
+        &[b"HTTP/2.0", b"HTTP/1.x", b"HTTP"],
+    );
+    let code = mostly(
+        rng,
+        &[&b" 200"[..], b" 404", b" 999", b" 000"],
+        &[b" 2000", b" 20", b" abc", b""],
+    );
+    let reason = mostly(
+        rng,
+        &[&b" OK"[..], b" ", b"", b" \xc3\xa9t\xe9", b" Not  Found "],
+        &[b" Not\x01Found", b"x"],
+    );
+    let mut bytes = [version, code, reason].concat();
+    bytes.extend(line_end(rng));
+    plausible_fields(rng, &mut bytes);
+    if rng.chance(15, 16) {
+        bytes.extend(line_end(rng));
+    }
+    damage(rng, &mut bytes);
+    bytes
+}
+
+/// Small limits too, so the 414 and 431 paths are taken often.
+fn head_limits(rng: &mut Rng) -> l7_app::http::head::Limits {
+    if rng.chance(7, 8) {
+        return Default::default();
+    }
+    l7_app::http::head::Limits {
+        max_start_line: rng.below(40),
+        max_fields: rng.below(4),
+        max_head: rng.below(120),
+    }
+}
+
+#[test]
+fn http_request_heads_rewrite_to_heads_that_read_the_same() {
+    use l7_app::http::head::parse_request;
+    let mut parsed = 0;
+    for_each_case(16, |case, rng| {
+        let bytes = plausible_request_head(rng);
+        let limits = head_limits(rng);
+        match parse_request(&bytes, &limits) {
+            Ok(Some((head, len))) => {
+                parsed += 1;
+                assert!(len <= bytes.len() && len <= limits.max_head, "case {case}");
+                assert!(head.headers.len() <= limits.max_fields, "case {case}");
+                let again = head.to_bytes();
+                let reread = parse_request(&again, &Default::default());
+                assert_eq!(reread, Ok(Some((head, again.len()))), "case {case}");
+            }
+            Ok(None) => assert!(bytes.len() <= limits.max_head, "case {case}"),
+            Err(err) => {
+                assert!(matches!(err.status(), 400 | 414 | 431 | 505), "case {case}");
+            }
+        }
+    });
+    assert!(parsed > CASES / 5, "only {parsed} heads parsed");
+}
+
+#[test]
+fn http_response_heads_rewrite_to_heads_that_read_the_same() {
+    use l7_app::http::head::parse_response;
+    let mut parsed = 0;
+    for_each_case(17, |case, rng| {
+        let bytes = plausible_response_head(rng);
+        let limits = head_limits(rng);
+        match parse_response(&bytes, &limits) {
+            Ok(Some((head, len))) => {
+                parsed += 1;
+                assert!(len <= bytes.len() && len <= limits.max_head, "case {case}");
+                assert!(head.status <= 999, "case {case}");
+                let again = head.to_bytes();
+                let reread = parse_response(&again, &Default::default());
+                assert_eq!(reread, Ok(Some((head, again.len()))), "case {case}");
+            }
+            Ok(None) => assert!(bytes.len() <= limits.max_head, "case {case}"),
+            Err(_) => {}
+        }
+    });
+    assert!(parsed > CASES / 5, "only {parsed} heads parsed");
+}
+
+/// A chunked body and the data it carries: chunk sizes in hex (either
+/// case, leading zeros), extensions, trailers, LF or CRLF — then, for some
+/// cases, damage. Returns the bytes and the data if they were not damaged.
+fn plausible_chunked(rng: &mut Rng) -> (Vec<u8>, Option<Vec<u8>>) {
+    let (mut bytes, mut data) = (Vec::new(), Vec::new());
+    for _ in 0..rng.below(4) {
+        let chunk_len = 1 + rng.below(20);
+        let chunk = rng.bytes(chunk_len);
+        let size = match rng.below(3) {
+            0 => format!("{:x}", chunk.len()),
+            1 => format!("{:X}", chunk.len()),
+            _ => format!("000{:x}", chunk.len()),
+        };
+        bytes.extend(size.as_bytes());
+        if rng.chance(1, 4) {
+            bytes.extend(b";name=value");
+        }
+        bytes.extend(rng.pick(&[&b"\r\n"[..], b"\n"]));
+        bytes.extend(&chunk);
+        bytes.extend(rng.pick(&[&b"\r\n"[..], b"\n"]));
+        data.extend(chunk);
+    }
+    bytes.extend(b"0\r\n");
+    if rng.chance(1, 4) {
+        bytes.extend(b"X-Trailer: yes\r\n");
+    }
+    bytes.extend(b"\r\n");
+    if rng.chance(1, 2) {
+        return (bytes, Some(data));
+    }
+    match rng.below(4) {
+        0 => {
+            let at = rng.below(bytes.len());
+            bytes[at] = rng.byte();
+        }
+        1 => bytes.truncate(rng.below(bytes.len())),
+        2 => {
+            // A size that overflows 64 bits, or is not hex at all.
+            let size = rng.pick(&[&b"fffffffffffffffff\r\n"[..], b"zz\r\n", b"-1\r\n"]);
+            bytes = [size, &bytes].concat();
+        }
+        _ => bytes = rng.any_bytes(40),
+    }
+    (bytes, None)
+}
+
+/// Decodes `pieces` one after another, as a connection would hand them
+/// over; stops where the body ends or fails.
+fn decode_in_pieces(
+    pieces: &[&[u8]],
+    max_body: u64,
+) -> (Result<usize, l7_app::http::body::ChunkError>, Vec<u8>, bool) {
+    let mut decoder = l7_app::http::ChunkedDecoder::new(max_body);
+    let (mut used, mut data) = (0, Vec::new());
+    for piece in pieces {
+        match decoder.decode(piece, &mut data) {
+            Ok(n) => {
+                used += n;
+                if n < piece.len() || decoder.is_done() {
+                    break;
+                }
+            }
+            Err(err) => return (Err(err), data, false),
+        }
+    }
+    (Ok(used), data, decoder.is_done())
+}
+
+#[test]
+fn chunked_bodies_decode_the_same_in_any_pieces() {
+    let mut complete = 0;
+    for_each_case(18, |case, rng| {
+        let (bytes, expected) = plausible_chunked(rng);
+        let max_body = if rng.chance(1, 8) {
+            rng.below(40) as u64
+        } else {
+            1 << 20
+        };
+        let (result, data, done) = decode_in_pieces(&[&bytes], max_body);
+        // An undamaged body decodes to exactly the data put in it (or is
+        // refused as too large, when it is).
+        if let Some(expected) = &expected {
+            if expected.len() as u64 <= max_body {
+                assert_eq!(result, Ok(bytes.len()), "case {case}");
+                assert!(done, "case {case}");
+                assert_eq!(&data, expected, "case {case}");
+                complete += 1;
+            } else {
+                assert_eq!(result, Err(l7_app::http::body::ChunkError::TooLarge));
+            }
+        }
+        assert!(data.len() as u64 <= max_body, "case {case}");
+        // The same bytes cut in up to three pieces anywhere: the same end.
+        let mut cuts = [rng.below(bytes.len() + 1), rng.below(bytes.len() + 1)];
+        cuts.sort();
+        let pieces = [
+            &bytes[..cuts[0]],
+            &bytes[cuts[0]..cuts[1]],
+            &bytes[cuts[1]..],
+        ];
+        let (result_in_pieces, data_in_pieces, done_in_pieces) =
+            decode_in_pieces(&pieces, max_body);
+        assert_eq!(result_in_pieces, result, "case {case}");
+        assert_eq!(done_in_pieces, done, "case {case}");
+        if result.is_ok() {
+            assert_eq!(data_in_pieces, data, "case {case}");
+        }
+    });
+    assert!(complete > CASES / 4, "only {complete} bodies complete");
+}
+
+// ---------------------------------------------------------------- the whole printer
+
+#[test]
+fn the_full_printer_describes_any_frame_within_its_bytes() {
+    // dissect's printer: layers 2–4 plus DNS on port 53 and HTTP on 80.
+    let printer = l7_app::printer();
+    for_each_case(19, |case, rng| {
+        let mut frame = plausible_frame(rng);
+        // Point the ports at DNS or HTTP and put their bytes in, so the
+        // layer 7 dissectors run on plausible and damaged messages.
+        let l4 = 14 + 20;
+        if frame.len() >= l4 + 20 && frame[12..15] == [0x08, 0x00, 0x45] {
+            frame.truncate(l4 + 20);
+            if rng.chance(1, 2) {
+                frame.truncate(l4 + 8);
+                frame[23] = 17;
+                write_u16(&mut frame, l4 + 2, 53);
+                frame.extend(plausible_dns(rng));
+                let udp_len = (frame.len() - l4) as u16;
+                write_u16(&mut frame, l4 + 4, udp_len);
+            } else {
+                frame[23] = 6;
+                write_u16(&mut frame, l4 + 2, 80);
+                frame[l4 + 12] = 0x50; // Data Offset 5: no options
+                let head = if rng.chance(1, 2) {
+                    plausible_request_head(rng)
+                } else {
+                    plausible_response_head(rng)
+                };
+                frame.extend(head);
+            }
+            let ip_len = (frame.len() - 14) as u16;
+            write_u16(&mut frame, 16, ip_len);
+            Ipv4Packet::new_unchecked(&mut frame[14..l4]).fill_checksum();
+        }
+        let dissection: Dissection = printer.dissect(&frame);
+        for layer in &dissection.layers {
+            assert!(within(&layer.range, frame.len()), "case {case}: {layer:?}");
+            for field in &layer.fields {
+                assert!(within(&field.range, frame.len()), "case {case}: {field:?}");
+            }
+        }
+        let summary = printer.summary(&frame);
+        assert!(!summary.contains('\n'), "case {case}: {summary}");
+        assert_eq!(summary, dissection.summary(), "case {case}");
+        let dump = printer.hexdump(&frame);
+        for note in &dissection.notes {
+            assert!(dump.contains(note.as_str()), "case {case}: {note}");
         }
     });
 }
