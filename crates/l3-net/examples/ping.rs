@@ -10,13 +10,16 @@
 //!
 //! Both times of each round trip are the kernel's, on CLOCK_REALTIME: the
 //! software transmit stamp of the request and the receive stamp of the
-//! reply (see `l3_net::sys`).
+//! reply (see `l3_net::sys`). `--user-timing` takes both in user space
+//! instead (just before `sendto`, just after `recvmsg` returns), to show
+//! what the kernel's stamps leave out: the system calls, the wake-up, the
+//! scheduler.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 use l2_link::exercise::{self, Failure, Whereabouts, check_may_send, lab};
@@ -58,6 +61,12 @@ struct Args {
     /// The kernel replaces our echo identifier with the socket's own.
     #[arg(long)]
     dgram: bool,
+    /// Time each round trip in user space only: the clock read just before
+    /// sendto() and just after recvmsg() returns, instead of the kernel's
+    /// transmit and receive stamps. Slower and noisier: the difference is
+    /// what the kernel's stamps are worth.
+    #[arg(long)]
+    user_timing: bool,
 }
 
 /// The largest echo data that fits one IPv4 datagram: 65535 minus the
@@ -104,7 +113,14 @@ fn run(args: &Args) -> Result<Stats, Failure> {
         Whereabouts::OutsideLab => None,
         _ => Some(4),
     });
-    let socket = open_socket(args.dgram)?;
+    let mut socket = open_socket(args.dgram)?;
+    if args.user_timing {
+        // No transmit stamps: nothing waits for them after each send.
+        match &mut socket {
+            EchoSocket::Raw(raw) => raw.disable_tx_timestamps()?,
+            EchoSocket::Ping(ping) => ping.disable_tx_timestamps()?,
+        }
+    }
     let ident = match &socket {
         EchoSocket::Raw(_) => our_ident(),
         EchoSocket::Ping(ping) => ping.ident(),
@@ -129,6 +145,7 @@ fn run(args: &Args) -> Result<Stats, Failure> {
         stats: Stats::default(),
         sent_at: HashMap::new(),
         answered: HashSet::new(),
+        user_timing: args.user_timing,
     };
     // ANCHOR: ping_loop
     let started = Instant::now();
@@ -208,6 +225,9 @@ struct Pinger {
     sent_at: HashMap<u16, SentAt>,
     /// Sequence numbers already answered (a second answer is a duplicate).
     answered: HashSet<u16>,
+    /// `--user-timing`: a reply's arrival is when `recvmsg` returned, not
+    /// the kernel's stamp.
+    user_timing: bool,
 }
 
 impl Pinger {
@@ -255,13 +275,16 @@ impl Pinger {
             EchoSocket::Raw(raw) => raw.recv(&mut buf, Some(deadline)),
             EchoSocket::Ping(ping) => ping.recv(&mut buf, Some(deadline)),
         };
-        let received = match received {
+        let mut received = match received {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(()),
             // Ctrl-C: the main loop looks at the flag.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(err) => return Err(err.into()),
         };
+        if self.user_timing {
+            received.timestamp = SystemTime::now();
+        }
         let datagram = &buf[..received.len];
         match &self.socket {
             EchoSocket::Raw(_) => self.on_ip_datagram(datagram, &received),

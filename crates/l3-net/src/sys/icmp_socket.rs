@@ -101,6 +101,14 @@ impl IcmpSocket {
         Ok(())
     }
 
+    /// Stops asking the kernel for transmit stamps: from now on every
+    /// [`SentAt`] is the user-space time just before `sendto()`
+    /// ([`super::SendTimeSource::UserSpace`]). Receive stamps are not
+    /// affected.
+    pub fn disable_tx_timestamps(&mut self) -> io::Result<()> {
+        self.tx.disable(self.fd.as_fd())
+    }
+
     /// Sends one ICMP message (header and body, checksum filled in by the
     /// caller) to `dst`; the kernel adds the IPv4 header. Returns when it
     /// left (the kernel's transmit stamp if it came, see [`SentAt`]).

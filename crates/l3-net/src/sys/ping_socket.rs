@@ -91,6 +91,14 @@ impl PingSocket {
         socket::set_ttl(self.fd.as_fd(), ttl)
     }
 
+    /// Stops asking the kernel for transmit stamps: from now on every
+    /// [`SentAt`] is the user-space time just before `sendto()`
+    /// ([`super::SendTimeSource::UserSpace`]). Receive stamps are not
+    /// affected.
+    pub fn disable_tx_timestamps(&mut self) -> io::Result<()> {
+        self.tx.disable(self.fd.as_fd())
+    }
+
     /// Sends one ICMP echo request (header and data) to `dst`. The kernel
     /// writes its own identifier ([`PingSocket::ident`]) and checksum over
     /// ours, and refuses (`EINVAL`) any other ICMP type.

@@ -100,6 +100,24 @@ impl TxTimestamps {
         }
     }
 
+    /// Turns transmit stamps off again: every send is then timed in user
+    /// space, just before `sendto()`, and nothing waits on the error
+    /// queue. For comparisons (`ping --user-timing`), to show what the
+    /// kernel's stamps are worth.
+    pub(super) fn disable(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        if self.enabled {
+            set_int_option(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPING,
+                0,
+                "SO_TIMESTAMPING",
+            )?;
+            self.enabled = false;
+        }
+        Ok(())
+    }
+
     /// Runs `send` (one `sendto` of one datagram) and says when the
     /// datagram left: the kernel's stamp if it comes within a few
     /// milliseconds, else the time just before the call.
