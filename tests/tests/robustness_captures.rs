@@ -1,12 +1,13 @@
-//! `sniff -r` on damaged and unusual captures: it prints what it can, says
-//! clearly what it could not, and never panics.
+//! `sniff -r` and `dissect -r` on damaged and unusual captures: they print
+//! what they can, say clearly what they could not, and never panic.
 //!
 //! Captures from the wild are cut short by a full disk or a killed
 //! tcpdump, saved with a snapshot length shorter than the frames, taken on
 //! links that are not Ethernet, and full of protocols we never heard of.
 //! Each file here is built in the test (with our `PcapWriter`, plus raw
-//! bytes for the damage) and read by the compiled `sniff` exercise, as a
-//! learner would run it. No network is involved: these run anywhere.
+//! bytes for the damage) and read by the compiled `sniff` (layer 2's
+//! printer) and `dissect` (every layer's, up to DNS and HTTP) exercises, as
+//! a learner would run them. No network is involved: these run anywhere.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -92,20 +93,38 @@ fn scratch_dir(test: &str) -> TempDir {
     TempDir::new(test)
 }
 
+/// An exercise that reads captures with `-r`: its package and name.
+type Reader = (&'static str, &'static str);
+
+/// Layer 2's sniffer: Ethernet, 802.1Q and ARP.
+const SNIFF: Reader = ("l2-link", "sniff");
+/// Every layer's dissector, up to DNS and HTTP.
+const DISSECT: Reader = ("l7-app", "dissect");
+
 /// Runs `sniff -r FILE` (plus `extra` arguments); returns exit code,
 /// stdout and stderr, having checked that nothing panicked.
 fn sniff_read(file: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(example("l2-link", "sniff"))
+    read_with(SNIFF, file, extra)
+}
+
+/// Runs `READER -r FILE` (plus `extra` arguments); returns exit code,
+/// stdout and stderr, having checked that nothing panicked.
+fn read_with(
+    (package, name): Reader,
+    file: &Path,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
+    let output = Command::new(example(package, name))
         .arg("-r")
         .arg(file)
         .args(extra)
         .output()
-        .expect("run sniff");
+        .unwrap_or_else(|err| panic!("run {name}: {err}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         !stderr.contains("panicked") && !stdout.contains("panicked"),
-        "sniff panicked on {}: {stderr}",
+        "{name} panicked on {}: {stderr}",
         file.display()
     );
     (output.status.code(), stdout, stderr)
@@ -262,4 +281,163 @@ fn files_that_are_not_captures_are_refused_with_one_line() {
             "{name}: the note names the file: {stderr}"
         );
     }
+}
+
+// ---------------------------------------------------------------- dissect -r
+
+/// A DNS query from our stack to alpha over UDP: a frame only `dissect`
+/// reads to the end.
+fn dns_query_frame() -> Vec<u8> {
+    use l7_app::dns::wire::{Message, RecordType};
+    let query = Message::query(0x5151, "www.lab.test".parse().expect("name"), RecordType::A)
+        .encode()
+        .expect("encodes");
+    let udp = l4_transport::wire::UdpRepr {
+        src_port: 40000,
+        dst_port: 53,
+    }
+    .build(STACK_IP, ALPHA_IP, &query);
+    let mut ip = ipv4(IpProtocol::UDP);
+    // Replace the sample payload with the datagram, and fix the header.
+    ip.truncate(20);
+    ip.extend_from_slice(&udp);
+    let total_len = ip.len() as u16;
+    let mut packet = l3_net::wire::Ipv4Packet::new_unchecked(&mut ip[..]);
+    packet.set_total_len(total_len);
+    packet.set_src_addr(STACK_IP);
+    packet.set_dst_addr(ALPHA_IP);
+    packet.fill_checksum();
+    ethernet(EtherType::IPV4, &ip)
+}
+
+#[test]
+fn dissect_reads_what_sniff_reads_from_damaged_captures() {
+    let scratch = scratch_dir("dissect_damaged");
+    let dir = scratch.path();
+    let frame = arp_request();
+    // A record cut mid-header after two good ones: both print, then a note.
+    let mut writer = PcapWriter::new(Vec::new()).expect("header");
+    writer
+        .write_frame(at(3), &frame, frame.len())
+        .expect("record");
+    let third = writer.into_inner()[24..24 + 9].to_vec();
+    let two = [(frame.clone(), frame.len()), (frame.clone(), frame.len())];
+    let file = write_capture(dir, "cut.pcap", 1, &two, &third);
+    let (code, stdout, stderr) = read_with(DISSECT, &file, &[]);
+    assert_eq!(code, Some(0), "the good records are the result: {stderr}");
+    assert_eq!(stdout.lines().filter(|l| l.contains("who-has")).count(), 2);
+    assert!(
+        stderr.contains("stopped reading") && stderr.contains("the file ends inside"),
+        "{stderr}"
+    );
+    // Files that are not captures: one line naming the file, exit 2.
+    for (name, bytes) in [
+        ("empty.pcap", Vec::new()),
+        ("text.pcap", b"GET / HTTP/1.1\r\n\r\n".to_vec()),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).expect("write");
+        let (code, stdout, stderr) = read_with(DISSECT, &file, &[]);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(
+            stdout.is_empty() && stderr.contains(name),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn dissect_marks_frames_cut_inside_layer_7() {
+    let scratch = scratch_dir("dissect_snaplen");
+    let dir = scratch.path();
+    let frame = dns_query_frame();
+    // Whole, then cut 10 bytes into the DNS message (tcpdump -s 52).
+    let cut = frame[..14 + 20 + 8 + 10].to_vec();
+    let file = write_capture(
+        dir,
+        "dns-cut.pcap",
+        1,
+        &[(frame.clone(), frame.len()), (cut.clone(), frame.len())],
+        &[],
+    );
+    let (code, stdout, stderr) = read_with(DISSECT, &file, &["-x"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let lines = summary_lines(&stdout);
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].contains("www.lab.test") && !lines[0].contains("truncated"),
+        "{}",
+        lines[0]
+    );
+    // The cut frame: the Ethernet header is read; IPv4, whose Total Length
+    // promises more than was saved, is reported truncated with its figures
+    // (what was there, what it needed); the line says how much was kept.
+    // (tcpdump would go on to print the addresses and ports it has: our
+    // IPv4 dissector refuses a packet shorter than its Total Length.)
+    assert!(lines[1].contains("02:00:00:00:00:01"), "{}", lines[1]);
+    let ip_bytes = cut.len() - 14;
+    let ip_len = frame.len() - 14;
+    assert!(
+        lines[1].contains(&format!(
+            "IPv4: truncated ({ip_bytes} bytes, need {ip_len})"
+        )),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains(&format!(
+            "[truncated: {} of {} bytes]",
+            cut.len(),
+            frame.len()
+        )),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn dissect_names_link_types_ethertypes_and_protocols_it_does_not_know() {
+    let scratch = scratch_dir("dissect_unknown");
+    let dir = scratch.path();
+    let packet = ipv4(IpProtocol::UDP);
+    let file = write_capture(
+        dir,
+        "raw.pcap",
+        LINKTYPE_RAW,
+        &[(packet.clone(), packet.len())],
+        &[],
+    );
+    let (code, stdout, stderr) = read_with(DISSECT, &file, &[]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "link type {LINKTYPE_RAW} is not Ethernet; {} bytes not decoded",
+            packet.len()
+        )),
+        "{stdout}"
+    );
+
+    let unknown_ethertype = ethernet(EtherType(0x88b6), b"who knows what this is");
+    let unknown_protocol = ethernet(EtherType::IPV4, &ipv4(IpProtocol(253)));
+    let records = [
+        (unknown_ethertype.clone(), unknown_ethertype.len()),
+        (unknown_protocol.clone(), unknown_protocol.len()),
+    ];
+    let file = write_capture(dir, "unknown.pcap", 1, &records, &[]);
+    let (code, stdout, stderr) = read_with(DISSECT, &file, &["-x"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let lines = summary_lines(&stdout);
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].contains("Data 46 bytes"), "{}", lines[0]);
+    assert!(
+        stdout.contains("Ethernet.type  local-exp-2 (0x88b6)"),
+        "{stdout}"
+    );
+    // dissect knows IPv4: it reads the header and names the protocol
+    // number it has no dissector for.
+    assert!(
+        lines[1].contains("198.18.0.1") && lines[1].contains("253"),
+        "{}",
+        lines[1]
+    );
 }
