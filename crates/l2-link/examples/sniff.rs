@@ -6,6 +6,7 @@
 //! cargo run -p l2-link --example sniff -- -c 5 -x      # five frames, annotated hex
 //! cargo run -p l2-link --example sniff -- --ethertype 0x0806 -w arp.pcap
 //! cargo run -p l2-link --example sniff -- -r arp.pcap
+//! cargo run -p l2-link --example sniff -- --ring -q -w all.pcap   # mmap ring, no printing
 //! ```
 
 use std::path::PathBuf;
@@ -43,6 +44,22 @@ struct Args {
     /// Do not put the interface in promiscuous mode.
     #[arg(short = 'p', long = "no-promiscuous")]
     no_promiscuous: bool,
+    /// Receive through a TPACKET_V3 memory-mapped ring instead of one
+    /// recvmsg() per frame.
+    #[arg(long, conflicts_with = "read")]
+    ring: bool,
+    /// Kernel buffer in MiB, as dumpcap's -B: the ring's size with --ring
+    /// (default 2), else the socket's receive buffer.
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "MiB",
+        conflicts_with = "read"
+    )]
+    buffer_mib: Option<usize>,
+    /// Print no frames, only the counts at the end (with -w: just save).
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -56,7 +73,11 @@ fn main() -> ExitCode {
 // ANCHOR: sniff_loop
 fn run(args: &Args) -> Result<(), Failure> {
     let printer = Printer::layer2();
-    let print = |frame: &[u8], meta: &_| capture::print_frame(&printer, frame, meta, args.hex);
+    let print = |frame: &[u8], meta: &_| {
+        if !args.quiet {
+            capture::print_frame(&printer, frame, meta, args.hex);
+        }
+    };
     if let Some(path) = &args.read {
         return capture::read_capture("sniff", path, args.count, args.ethertype, print);
     }
@@ -66,6 +87,8 @@ fn run(args: &Args) -> Result<(), Failure> {
         write: args.write.clone(),
         ethertype: args.ethertype,
         promiscuous: !args.no_promiscuous,
+        ring: args.ring,
+        buffer_size: args.buffer_mib.map(|mib| mib << 20),
     };
     capture::capture_live(&options, print)?;
     Ok(())

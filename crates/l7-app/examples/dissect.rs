@@ -70,6 +70,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         write: args.write.clone(),
         ethertype: args.ethertype,
         promiscuous: !args.no_promiscuous,
+        ..CaptureOptions::default()
     };
     capture::capture_live(&options, print)?;
     Ok(())

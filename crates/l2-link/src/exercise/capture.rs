@@ -7,6 +7,8 @@
 //!   pcap file (`-w`), gives up its capabilities, and hands each frame to
 //!   the caller until a count is reached or Ctrl-C; on the way out it
 //!   flushes the file and prints the kernel's drop counts, as tcpdump does.
+//!   With [`CaptureOptions::ring`] the frames come from a TPACKET_V3
+//!   memory-mapped ring instead ([`RxRing`]), a block at a time.
 //! - [`read_capture`] hands over the frames of a pcap or pcapng file
 //!   (`-r`) the same way.
 //! - [`print_frame`] is the one-line-per-frame output both programs print
@@ -15,14 +17,16 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Failure, Whereabouts, clock_time, create_pcap, recv_frame};
+use super::{Failure, Whereabouts, clock_time, recv_frame};
 use crate::device::{PacketType, RxMeta};
 use crate::pcap::{self, PcapReader, PcapWriter};
 use crate::print::Printer;
-use crate::sys::{self, PacketSocket, bpf, signal};
+use crate::sys::socket_util::set_int_option;
+use crate::sys::{self, PacketSocket, RingConfig, RxRing, bpf, signal};
 use crate::wire::EtherType;
 
 /// What a live capture should do: the sniffer's command-line flags.
@@ -40,6 +44,28 @@ pub struct CaptureOptions {
     pub ethertype: Option<u16>,
     /// Put the interface in promiscuous mode (off with `-p`).
     pub promiscuous: bool,
+    /// Receive through a TPACKET_V3 memory-mapped ring ([`RxRing`])
+    /// instead of one `recvmsg()` per frame (`--ring`).
+    pub ring: bool,
+    /// The kernel-side buffer in bytes (`-B`, as dumpcap's): the ring's
+    /// size with `ring`, else the socket's receive buffer (`SO_RCVBUF`).
+    /// `None`: [`DEFAULT_RING_SIZE`] for a ring, the system's default
+    /// for a socket.
+    pub buffer_size: Option<usize>,
+}
+
+/// The ring's size when none is asked for: 2 MiB, libpcap's (and so
+/// tcpdump's and dumpcap's) default buffer.
+pub const DEFAULT_RING_SIZE: usize = 2 << 20;
+
+/// Bytes of pcap output gathered before each `write()` to the file: one
+/// system call per few thousand small frames, not one per frame.
+const PCAP_BUFFER: usize = 256 << 10;
+
+/// Where frames come from: one `recvmsg()` each, or blocks of a ring.
+enum Source {
+    Socket(PacketSocket),
+    Ring(RxRing),
 }
 
 /// What the loop counted, for the closing lines.
@@ -71,8 +97,23 @@ pub fn capture_live(
     if options.promiscuous {
         socket.set_promiscuous(true)?;
     }
+    let mut source = if options.ring {
+        let size = options.buffer_size.unwrap_or(DEFAULT_RING_SIZE);
+        let config = RingConfig::with_total_size(size);
+        eprintln!(
+            "ring: TPACKET_V3, {} blocks of {} KiB",
+            config.block_count,
+            config.block_size / 1024
+        );
+        Source::Ring(RxRing::new(socket, config)?)
+    } else {
+        if let Some(bytes) = options.buffer_size {
+            set_receive_buffer(&socket, bytes)?;
+        }
+        Source::Socket(socket)
+    };
     let mut writer = match &options.write {
-        Some(path) => Some(create_pcap(path)?),
+        Some(path) => Some(create_pcap_file(path)?),
         None => None,
     };
     // The socket is open and set up: from here on nothing needs a
@@ -81,28 +122,123 @@ pub fn capture_live(
     let stop = signal::StopOnInterrupt::install()?;
     eprintln!("listening on {interface}, link-type EN10MB (Ethernet), snapshot length 65535 bytes");
 
-    let mut buf = vec![0u8; 65535];
-    let mut captured = 0u64;
-    while options.count.is_none_or(|count| captured < count) && !stop.requested() {
-        // Wake up a few times a second to notice Ctrl-C.
-        let deadline = Instant::now() + Duration::from_millis(200);
-        let Some(meta) = recv_frame(&socket, &mut buf, deadline)? else {
-            continue;
-        };
-        deliver(&buf[..meta.len], &meta, writer.as_mut(), &mut on_frame)?;
-        captured += 1;
-    }
+    let mut sink = Sink {
+        writer: writer.as_mut(),
+        on_frame: &mut on_frame,
+        captured: 0,
+        limit: options.count,
+    };
+    let stats = match &mut source {
+        Source::Socket(socket) => {
+            receive_one_by_one(socket, &mut sink, &stop)?;
+            socket.statistics()?
+        }
+        Source::Ring(ring) => {
+            receive_from_ring(ring, &mut sink, &stop)?;
+            ring.statistics()?.into()
+        }
+    };
+    let summary = CaptureSummary {
+        captured: sink.captured,
+        stats,
+    };
     if let Some(mut writer) = writer {
         writer.flush()?;
     }
-    let summary = CaptureSummary {
-        captured,
-        stats: socket.statistics()?,
-    };
     print_summary(&summary);
     Ok(summary)
 }
 // ANCHOR_END: capture_live
+
+/// The plain path: one `recvmsg()` per frame, into one reused buffer.
+// ANCHOR: receive_one_by_one
+fn receive_one_by_one(
+    socket: &PacketSocket,
+    sink: &mut Sink<'_, impl FnMut(&[u8], &RxMeta)>,
+    stop: &signal::StopOnInterrupt,
+) -> Result<(), Failure> {
+    let mut buf = vec![0u8; 65535];
+    while !sink.is_full() && !stop.requested() {
+        // Wake up a few times a second to notice Ctrl-C.
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let Some(meta) = recv_frame(socket, &mut buf, deadline)? else {
+            continue;
+        };
+        sink.take(&buf[..meta.len], &meta)?;
+    }
+    Ok(())
+}
+// ANCHOR_END: receive_one_by_one
+
+/// The ring path: wait for a block, walk every frame in it where the
+/// kernel wrote it, hand the block back (when `block` goes out of scope).
+// ANCHOR: receive_from_ring
+fn receive_from_ring(
+    ring: &mut RxRing,
+    sink: &mut Sink<'_, impl FnMut(&[u8], &RxMeta)>,
+    stop: &signal::StopOnInterrupt,
+) -> Result<(), Failure> {
+    while !sink.is_full() && !stop.requested() {
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let block = match ring.next_block(Some(deadline)) {
+            Ok(Some(block)) => block,
+            Ok(None) => continue,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err.into()),
+        };
+        for frame in block.frames() {
+            if sink.is_full() {
+                break;
+            }
+            sink.take(frame.data, &frame.meta)?;
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: receive_from_ring
+
+/// Where every captured frame goes: the caller's callback and the file.
+struct Sink<'a, F> {
+    writer: Option<&'a mut PcapWriter<BufWriter<File>>>,
+    on_frame: &'a mut F,
+    captured: u64,
+    limit: Option<u64>,
+}
+
+impl<F: FnMut(&[u8], &RxMeta)> Sink<'_, F> {
+    /// True once `-c` frames were taken.
+    fn is_full(&self) -> bool {
+        self.limit.is_some_and(|limit| self.captured >= limit)
+    }
+
+    fn take(&mut self, frame: &[u8], meta: &RxMeta) -> Result<(), Failure> {
+        deliver(frame, meta, self.writer.as_deref_mut(), self.on_frame)?;
+        self.captured += 1;
+        Ok(())
+    }
+}
+
+/// Asks for a receive buffer of `bytes` (the kernel doubles the figure for
+/// its bookkeeping, socket(7)). `SO_RCVBUFFORCE` first, which may exceed
+/// the system's `net.core.rmem_max` but needs `CAP_NET_ADMIN` (the lab has
+/// it); plain `SO_RCVBUF`, capped at that maximum, otherwise.
+fn set_receive_buffer(socket: &PacketSocket, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes / 2).unwrap_or(libc::c_int::MAX);
+    let fd = socket.as_fd();
+    let level = libc::SOL_SOCKET;
+    set_int_option(fd, level, libc::SO_RCVBUFFORCE, value, "SO_RCVBUFFORCE")
+        .or_else(|_| set_int_option(fd, level, libc::SO_RCVBUF, value, "SO_RCVBUF"))
+}
+
+/// Creates the `-w` file with a large write buffer.
+fn create_pcap_file(path: &Path) -> Result<PcapWriter<BufWriter<File>>, Failure> {
+    let file =
+        File::create(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    Ok(PcapWriter::new(BufWriter::with_capacity(
+        PCAP_BUFFER,
+        file,
+    ))?)
+}
 
 /// One received frame: put back the 802.1Q tag the kernel took off (so we
 /// print and save the frame as it was on the wire), hand it to the caller,

@@ -12,6 +12,9 @@
 //!   is a syscall).
 //! - [`drop_capabilities`] — give up every privilege once the sockets are
 //!   open, as iputils ping does; every layer's exercises call it.
+//! - [`RxRing`] — a TPACKET_V3 receive ring: the kernel writes frames
+//!   into memory shared with us and hands them over a block at a time,
+//!   with no system call or copy per frame.
 //! - [`signal`] — a Ctrl-C handler that only sets a flag, so capture loops
 //!   can stop cleanly.
 //! - [`socket_util`] — what every socket needs, whatever its family:
@@ -30,6 +33,7 @@ mod capabilities;
 mod errors;
 mod interface;
 mod packet_socket;
+mod ring;
 pub mod signal;
 pub mod socket_util;
 
@@ -39,3 +43,4 @@ pub use interface::{
     interface_exists, interface_index, interface_is_up, interface_mac, interface_mtu,
 };
 pub use packet_socket::{PacketSocket, PacketStats};
+pub use ring::{Block, Frames, RingConfig, RingFrame, RingStats, RxRing};
