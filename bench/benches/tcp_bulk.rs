@@ -421,6 +421,8 @@ fn ours(alpha: SocketAddrV4, direction: Direction, bytes: u64) -> io::Result<Dur
     stream.set_write_timeout(Some(TRANSFER_LIMIT))?;
     let elapsed = timed_transfer(&stream, direction, bytes, |s| s.shutdown(Shutdown::Write))?;
     stream.close()?;
+    // On stderr, for whoever runs one transfer by hand.
+    eprintln!("{:?}", stack.stats());
     Ok(elapsed)
 }
 // ANCHOR_END: bench_ours

@@ -13,23 +13,27 @@
 //!                                              unlock: notify_all, send frames
 //! ```
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use l2_link::device::{CableEnd, Device};
 use l2_link::sys::PacketSocket;
-use l2_link::wire::MacAddr;
+use l2_link::wire::{EtherType, EthernetFrame, MacAddr};
 use l3_net::stack::driver::{Waker, Wakeup};
 use l3_net::stack::{Interface, InterfaceConfig, Links, SharedDevice};
+use l3_net::wire::{IpProtocol, Ipv4Packet};
 
 use super::config::StackConfig;
 use super::netstack::NetStack;
 use super::trace::{TraceFormatter, TraceRecord};
 use crate::tcp::IsnGenerator;
+use crate::wire::{TcpFlags, TcpOption, TcpPacket, TcpSeqNumber};
 
 /// At most this many messages are taken from the channel in one round
 /// before the stack's thread sends what they called for and wakes the
@@ -50,6 +54,10 @@ pub struct RuntimeStats {
     /// Frames the device refused to send (lost, as on a wire; TCP sends
     /// again).
     pub send_errors: u64,
+    /// Pure ACKs not sent because a later ACK of the same connection, in
+    /// the same round, acknowledged more. A `--trace` still shows them
+    /// (the connection made them); a capture of the wire does not.
+    pub acks_coalesced: u64,
 }
 
 /// What the sockets and the stack's thread share, behind the mutex.
@@ -86,6 +94,11 @@ impl Guarded {
 pub(crate) struct Shared {
     state: Mutex<Guarded>,
     changed: Condvar,
+    /// Socket calls sleeping on `changed` right now. The stack's thread
+    /// notifies only when there is someone to wake: `notify_all` is a
+    /// system call (a futex wake) even when nobody waits, and the thread
+    /// goes round once per burst of frames.
+    sleepers: AtomicUsize,
     waker: Waker,
 }
 
@@ -210,6 +223,7 @@ impl Stack {
                 kept_trace: Vec::new(),
             }),
             changed: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
             waker,
         });
         let thread = std::thread::Builder::new()
@@ -310,16 +324,27 @@ impl Stack {
                     return result;
                 }
             }
-            state = match deadline {
-                None => shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
+            let left = match deadline {
+                None => None,
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Err(io::Error::from(timeout));
                     }
+                    Some(left)
+                }
+            };
+            // Counted under the lock, so the stack's thread, which looks
+            // at the count after its own round under the same lock, either
+            // sees us or ran its round before our attempt (whose outcome
+            // then already included that round).
+            shared.sleepers.fetch_add(1, Ordering::SeqCst);
+            state = match left {
+                None => shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(left) => {
                     shared
                         .changed
                         .wait_timeout(state, left)
@@ -327,6 +352,7 @@ impl Stack {
                         .0
                 }
             };
+            shared.sleepers.fetch_sub(1, Ordering::SeqCst);
         }
     }
     // ANCHOR_END: block_on
@@ -372,8 +398,11 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>, kee
             state.kept_trace.extend(records.iter().cloned());
         }
         deadline = state.stack.poll_at();
+        let mut frames = frames;
+        state.stats.acks_coalesced += coalesce_acks(&mut frames) as u64;
         state.stats.frames_out += frames.len() as u64;
         let stop = state.stopping || state.failure.is_some();
+        let anyone_sleeping = shared.sleepers.load(Ordering::SeqCst) > 0;
         drop(state);
 
         // The trace first, so that its lines come before anything a woken
@@ -381,7 +410,9 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>, kee
         if let Some(formatter) = &mut trace {
             print_trace(formatter, records);
         }
-        shared.changed.notify_all();
+        if anyone_sleeping {
+            shared.changed.notify_all();
+        }
         send_frames(shared, &mut links, &frames);
         if stop {
             return;
@@ -415,6 +446,87 @@ fn take_batch(state: &mut Guarded, links: &mut Links, first: io::Result<Wakeup>)
     }
 }
 
+// ANCHOR: coalesce_acks
+/// Drops every pure ACK that a later pure ACK of the same connection, in
+/// the same round, makes redundant; returns how many were dropped.
+///
+/// A burst of data segments arrives together (the receive batch) and the
+/// connections answer each one as it is handed over — an ACK per segment,
+/// as RFC 1122 §4.2.3.2 allows. By the time the round's frames are sent,
+/// only the last of those ACKs says anything new: an acknowledgment is
+/// cumulative (RFC 9293 §3.4), and the last one also carries the newest
+/// window and time stamp. Linux gets the same effect from GRO, which hands
+/// TCP a burst as one big segment and so acknowledges it once; smoltcp
+/// from answering only after it has read everything waiting. It halves
+/// the frames we send while receiving, and the peer's work with them.
+///
+/// What is never dropped: anything with data, SYN, FIN or RST; an ACK with
+/// SACK blocks (it reports a hole); and an ACK whose number the later one
+/// does not pass — duplicate ACKs are how a receiver asks for a fast
+/// retransmit (RFC 5681 §3.2), each one counts.
+pub(crate) fn coalesce_acks(frames: &mut Vec<Vec<u8>>) -> usize {
+    // Walking backwards: for each connection, the highest ACK number a
+    // later pure ACK will carry.
+    let mut later: HashMap<PureAckKey, TcpSeqNumber> = HashMap::new();
+    let mut keep = vec![true; frames.len()];
+    for (index, frame) in frames.iter().enumerate().rev() {
+        let Some((key, ack)) = pure_ack(frame) else {
+            continue;
+        };
+        match later.get_mut(&key) {
+            Some(highest) if *highest > ack => keep[index] = false,
+            Some(highest) => *highest = highest.max(ack),
+            None => {
+                later.insert(key, ack);
+            }
+        }
+    }
+    let before = frames.len();
+    let mut verdicts = keep.into_iter();
+    frames.retain(|_| verdicts.next().unwrap_or(true));
+    before - frames.len()
+}
+
+/// Which connection a pure ACK belongs to: its addresses and ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PureAckKey {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    src_port: u16,
+    dst_port: u16,
+}
+
+/// The connection and ACK number of a frame that is a pure ACK: Ethernet,
+/// IPv4 (not a fragment), TCP with only the ACK flag, no data, no SACK
+/// blocks. Anything else (or anything that does not parse) is `None`, and
+/// is sent as it is.
+fn pure_ack(frame: &[u8]) -> Option<(PureAckKey, TcpSeqNumber)> {
+    let ethernet = EthernetFrame::new_checked(frame).ok()?;
+    if ethernet.ethertype() != EtherType::IPV4 {
+        return None;
+    }
+    let ip = Ipv4Packet::new_checked(ethernet.payload()).ok()?;
+    if ip.protocol() != IpProtocol::TCP || ip.is_fragment() {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    let only_ack = tcp.flags() == TcpFlags::ACK;
+    let sack = tcp
+        .options_iter()
+        .any(|option| matches!(option, Ok(TcpOption::SackBlocks(_))));
+    if !only_ack || !tcp.payload().is_empty() || sack {
+        return None;
+    }
+    let key = PureAckKey {
+        src: ip.src_addr(),
+        dst: ip.dst_addr(),
+        src_port: tcp.src_port(),
+        dst_port: tcp.dst_port(),
+    };
+    Some((key, tcp.ack_number()))
+}
+// ANCHOR_END: coalesce_acks
+
 /// Prints trace lines on stderr (sorted in the order things happened).
 fn print_trace(formatter: &mut TraceFormatter, records: Vec<TraceRecord>) {
     let mut lines = String::new();
@@ -441,5 +553,90 @@ fn send_frames(shared: &Shared, links: &mut Links, frames: &[Vec<u8>]) {
             .unwrap_or_else(PoisonError::into_inner)
             .stats
             .send_errors += refused;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::{PacketBuilder, TcpOptionElement};
+
+    const OURS: [u8; 4] = [198, 18, 0, 2];
+    const PEER: [u8; 4] = [198, 18, 0, 1];
+
+    /// A frame from us to the peer built by etherparse (an independent
+    /// encoder): `flags` is "A" (ACK), "FA" (FIN+ACK) or "SA".
+    fn segment(src_port: u16, ack: u32, flags: &str, sack: bool, data: &[u8]) -> Vec<u8> {
+        let mut tcp = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 0x12], [2, 0, 0, 0, 0, 1])
+            .ipv4(OURS, PEER, 64)
+            .tcp(src_port, 5001, 1000, 64000)
+            .ack(ack);
+        if flags.contains('F') {
+            tcp = tcp.fin();
+        }
+        if flags.contains('S') {
+            tcp = tcp.syn();
+        }
+        if sack {
+            tcp = tcp
+                .options(&[TcpOptionElement::SelectiveAcknowledgement(
+                    (ack + 2920, ack + 4380),
+                    [None, None, None],
+                )])
+                .expect("the option fits");
+        }
+        let mut frame = Vec::new();
+        tcp.write(&mut frame, data).expect("etherparse writes");
+        frame
+    }
+
+    #[test]
+    fn only_the_last_of_a_run_of_pure_acks_is_sent() {
+        let data = segment(40000, 100, "A", false, b"hello");
+        let mut frames = vec![
+            segment(40000, 1461, "A", false, &[]),
+            segment(40000, 2921, "A", false, &[]),
+            data.clone(),
+            segment(40000, 4381, "A", false, &[]),
+        ];
+        let last = frames[3].clone();
+        assert_eq!(coalesce_acks(&mut frames), 2);
+        // Order kept: the data segment, then the newest ACK.
+        assert_eq!(frames, vec![data, last]);
+    }
+
+    #[test]
+    fn duplicate_acks_are_all_sent() {
+        let dup = segment(40000, 1461, "A", false, &[]);
+        let mut frames = vec![dup.clone(), dup.clone(), dup.clone()];
+        assert_eq!(coalesce_acks(&mut frames), 0);
+        assert_eq!(frames.len(), 3);
+    }
+
+    #[test]
+    fn sack_fin_and_other_connections_are_never_dropped() {
+        let mut frames = vec![
+            // Reports a hole: kept even though a later ACK passes it.
+            segment(40000, 1461, "A", true, &[]),
+            // Another connection's ACK: not superseded by ours.
+            segment(40001, 1461, "A", false, &[]),
+            // A FIN is not a pure ACK.
+            segment(40000, 1461, "FA", false, &[]),
+            segment(40000, 9000, "A", false, &[]),
+        ];
+        let before = frames.clone();
+        assert_eq!(coalesce_acks(&mut frames), 0);
+        assert_eq!(frames, before);
+    }
+
+    #[test]
+    fn frames_that_do_not_parse_are_left_alone() {
+        let mut frames = vec![
+            vec![0xff; 10],
+            Vec::new(),
+            segment(40000, 5, "A", false, &[]),
+        ];
+        assert_eq!(coalesce_acks(&mut frames), 0);
+        assert_eq!(frames.len(), 3);
     }
 }
