@@ -3,11 +3,12 @@
 //!
 //! cargo-fuzz drives libFuzzer, which needs the nightly toolchain (its
 //! coverage instrumentation and sanitizers are unstable compiler flags):
-//! the command checks for it and says how to get it. Each run starts from
-//! a copy of the committed seeds (`fuzz/corpus/<target>/`) in
-//! `fuzz/scratch/`, so what the fuzzer adds never grows the repository;
-//! a crash is saved by libFuzzer under `fuzz/artifacts/<target>/`, and
-//! the command names the file and fails.
+//! the command checks for it and says how to get it. `cargo fuzz build`
+//! builds every target once, so all of them fuzz the same code; then each
+//! built binary runs from a copy of the committed seeds
+//! (`fuzz/corpus/<target>/`) in `fuzz/scratch/`, so what the fuzzer adds
+//! never grows the repository. A crash is saved by libFuzzer under
+//! `fuzz/artifacts/<target>/`, and the command names the file and fails.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ struct Outcome {
     execs_per_second: u64,
     /// The input that crashed it (libFuzzer stops at the first one).
     crash: Option<PathBuf>,
+    /// The run failed without saving an input (see the log).
+    failed: bool,
     corpus_files: usize,
 }
 
@@ -60,12 +63,19 @@ pub fn run(args: FuzzArgs) -> crate::Result<ExitCode> {
     if !built.success() {
         return Err("cargo fuzz build failed".into());
     }
+    let binaries = fuzz_dir.join("target").join(host_triple()?).join("release");
     let mut outcomes = Vec::new();
     for target in &targets {
         eprintln!("xtask fuzz: {target} for {} s…", args.seconds);
-        outcomes.push(run_target(&fuzz_dir, target, args.seconds)?);
+        outcomes.push(run_target(&fuzz_dir, &binaries, target, args.seconds)?);
     }
     print_table(&outcomes);
+    for outcome in outcomes.iter().filter(|o| o.failed) {
+        eprintln!(
+            "xtask fuzz: {} did not run to the end; see fuzz/scratch/{}.log",
+            outcome.target, outcome.target
+        );
+    }
     let crashed: Vec<&Outcome> = outcomes.iter().filter(|o| o.crash.is_some()).collect();
     for outcome in &crashed {
         let artifact = outcome.crash.as_deref().unwrap_or(Path::new("?"));
@@ -77,11 +87,13 @@ pub fn run(args: FuzzArgs) -> crate::Result<ExitCode> {
             artifact.display()
         );
     }
-    Ok(if crashed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if crashed.is_empty() && !outcomes.iter().any(|o| o.failed) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 /// Whether `cargo +nightly` works (rustup's toolchain override).
@@ -116,6 +128,17 @@ fn ensure_cargo_fuzz() -> crate::Result<()> {
     }
 }
 
+/// The host's target triple (`cargo fuzz build` builds for it, into
+/// `fuzz/target/<triple>/release/`).
+fn host_triple() -> crate::Result<String> {
+    let output = Command::new("rustc").args(["+nightly", "-vV"]).output()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_string)
+        .ok_or_else(|| "rustc -vV did not name the host".into())
+}
+
 /// `cargo +nightly fuzz …`, run in `fuzz/`.
 fn cargo_fuzz(fuzz_dir: &Path) -> Command {
     let mut command = Command::new("cargo");
@@ -141,9 +164,15 @@ fn list_targets(fuzz_dir: &Path) -> crate::Result<Vec<String>> {
         .collect())
 }
 
-/// Fuzzes one target for `seconds`, starting from a scratch copy of its
-/// committed seeds; libFuzzer's log goes to `fuzz/scratch/<target>.log`.
-fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> crate::Result<Outcome> {
+/// Fuzzes one target (its binary in `binaries`) for `seconds`, starting
+/// from a scratch copy of its committed seeds; libFuzzer's log goes to
+/// `fuzz/scratch/<target>.log`.
+fn run_target(
+    fuzz_dir: &Path,
+    binaries: &Path,
+    target: &str,
+    seconds: u64,
+) -> crate::Result<Outcome> {
     let scratch = fuzz_dir.join("scratch").join(target);
     if scratch.exists() {
         fs::remove_dir_all(&scratch)?;
@@ -156,13 +185,14 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> crate::Result<Outc
             fs::copy(seed.path(), scratch.join(seed.file_name()))?;
         }
     }
+    let artifacts = fuzz_dir.join("artifacts").join(target);
+    fs::create_dir_all(&artifacts)?;
     let log_path = fuzz_dir.join("scratch").join(format!("{target}.log"));
     let log = fs::File::create(&log_path)?;
-    let status = cargo_fuzz(fuzz_dir)
-        .arg("run")
-        .arg(target)
+    // What `cargo fuzz run` does after building, without building again.
+    let status = Command::new(binaries.join(target))
         .arg(&scratch)
-        .arg("--")
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .arg(format!("-max_total_time={seconds}"))
         // An input that takes 10 s is a hang: report it like a crash.
         .arg("-timeout=10")
@@ -171,15 +201,9 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> crate::Result<Outc
         .stderr(log)
         .status()?;
     let text = fs::read_to_string(&log_path)?;
-    let crash = artifact(&text).map(|file| fuzz_dir.join(file));
-    if !status.success() && crash.is_none() {
-        return Err(format!(
-            "cargo fuzz run {target} failed without a crash artifact; see {}",
-            log_path.display()
-        )
-        .into());
-    }
+    let crash = artifact(&text).map(PathBuf::from);
     Ok(Outcome {
+        failed: !status.success() && crash.is_none(),
         target: target.to_string(),
         executions: stat(&text, "stat::number_of_executed_units").unwrap_or(0),
         execs_per_second: stat(&text, "stat::average_exec_per_sec").unwrap_or(0),
@@ -196,7 +220,7 @@ fn stat(log: &str, name: &str) -> Option<u64> {
 }
 
 /// The file libFuzzer saved a crashing input to ("Test unit written to
-/// artifacts/…"), relative to `fuzz/`.
+/// …/fuzz/artifacts/<target>/crash-…").
 fn artifact(log: &str) -> Option<String> {
     log.lines()
         .find_map(|line| line.split_once("Test unit written to "))
@@ -209,12 +233,17 @@ fn print_table(outcomes: &[Outcome]) {
         "target", "executions", "exec/s", "crashes", "corpus"
     );
     for outcome in outcomes {
+        let crashes = if outcome.failed {
+            "failed".to_string()
+        } else {
+            usize::from(outcome.crash.is_some()).to_string()
+        };
         println!(
             "{:<20} {:>12} {:>9} {:>8} {:>7}",
             outcome.target,
             outcome.executions,
             outcome.execs_per_second,
-            usize::from(outcome.crash.is_some()),
+            crashes,
             outcome.corpus_files
         );
     }
