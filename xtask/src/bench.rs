@@ -157,8 +157,9 @@ fn run_micro(root: &Path, criterion_home: &Path, quick: bool) -> Result<(), Stri
         .args(settings)
         // Criterion writes its estimates here; we read them back.
         .env("CRITERION_HOME", criterion_home)
-        // Criterion's report is progress for the person watching.
-        .stdout(Stdio::inherit())
+        // Criterion's report is progress for the person watching: on
+        // stderr, so that stdout holds nothing but the table.
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
