@@ -282,9 +282,14 @@ impl Pinger {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(err) => return Err(err.into()),
         };
+        // ANCHOR: user_timing
+        // --user-timing: the reply "arrived" when recvmsg returned to us,
+        // after the wake-up and the system call, not when the kernel
+        // stamped it.
         if self.user_timing {
             received.timestamp = SystemTime::now();
         }
+        // ANCHOR_END: user_timing
         let datagram = &buf[..received.len];
         match &self.socket {
             EchoSocket::Raw(_) => self.on_ip_datagram(datagram, &received),
