@@ -4,7 +4,8 @@
 //! alpha's kernel sends the frames (a python3 AF_PACKET socket reading
 //! them from a file this test wrote), so neither the sender nor the
 //! expected bytes are our code. Both sniffers run on raw at the same time;
-//! etherparse reads the ring's capture as an independent check.
+//! etherparse reads the ring's capture as an independent check. And
+//! like every exercise, `sniff --ring` holds no capability once set up.
 
 use std::time::Duration;
 
@@ -158,4 +159,46 @@ fn ring_capture_equals_what_alpha_sent_and_the_recvmsg_capture() {
         let vlan_id = packet.vlan_ids().first().map(|id| id.value());
         assert_eq!(vlan_id, (i == TAGGED).then_some(5), "frame {i}'s tag");
     }
+}
+
+/// Like every exercise (least_privilege.rs), `sniff --ring` gives up its
+/// capabilities once the socket and its ring are set up: the kernel's own
+/// account, /proc/PID/status, read while it runs, says it holds none,
+/// while the shell that started it does.
+#[test]
+fn ring_sniffer_holds_no_capability_once_its_ring_is_mapped() {
+    let Some(lab) = lab() else { return };
+    let dir = TempDir::new("ring-privilege");
+    let out = dir.path().join("sniff.out");
+    let sniff = example("l2-link", "sniff");
+    let script = format!(
+        r#"{sniff} --ring -q -c 100000 > {out} 2>&1 &
+        pid=$!
+        for _ in $(seq 200); do grep -q "listening on" {out} && break; sleep 0.05; done
+        grep -E '^Cap(Eff|Prm):' /proc/$pid/status | sed 's/^/sniff /'
+        grep -E '^CapEff:' /proc/self/status | sed 's/^/shell /'
+        kill -INT $pid
+        wait $pid
+        sed 's/^/output: /' {out}"#,
+        sniff = sniff.display(),
+        out = out.display(),
+    );
+    let mut shell = lab.command(Host::Raw, "sh");
+    shell.args(["-c", &script]);
+    let output = shell.output().expect("run sh in the lab");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mask = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .map(|hex| u64::from_str_radix(hex.trim(), 16).expect("hex"))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {stdout}"))
+    };
+    assert!(stdout.contains("ring: TPACKET_V3"), "{stdout}");
+    assert_ne!(mask("shell CapEff:"), 0, "the lab gives capabilities");
+    assert_eq!(
+        (mask("sniff CapEff:"), mask("sniff CapPrm:")),
+        (0, 0),
+        "sniff --ring kept capabilities: {stdout}"
+    );
 }
