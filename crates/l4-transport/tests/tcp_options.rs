@@ -67,6 +67,15 @@ impl Seg {
             .opt(TcpOptionElement::Noop)
             .opt(TcpOptionElement::Timestamp(tsval, tsecr))
     }
+    fn sack(self, blocks: &[(u32, u32)]) -> Seg {
+        let mut rest = [None; 3];
+        for (slot, block) in rest.iter_mut().zip(&blocks[1..]) {
+            *slot = Some(*block);
+        }
+        self.opt(TcpOptionElement::Noop)
+            .opt(TcpOptionElement::Noop)
+            .opt(TcpOptionElement::SelectiveAcknowledgement(blocks[0], rest))
+    }
     fn data(mut self, data: &[u8]) -> Seg {
         self.data = data.to_vec();
         self
@@ -652,4 +661,129 @@ fn sack_blocks_report_what_arrived_the_newest_first() {
         assert!(held.is_empty());
         assert_eq!(t.conn.recv_queue(), 1400);
     }
+}
+
+// ---------------------------------------------------------------------------
+// SACK as a sender (RFC 2018, RFC 6675)
+// ---------------------------------------------------------------------------
+
+/// Established with SACK (no timestamps, so the numbers stay simple) and
+/// a peer MSS of 500; the peer acknowledges our first four segments one
+/// by one so that cwnd grows (slow start) to eight segments.
+fn sack_sender() -> (Test, u32) {
+    let config = TcpConfig {
+        timestamps: false,
+        send_buffer: 1 << 20,
+        ..immediate_acks()
+    };
+    let (mut t, _) = Test::client(config);
+    let mut syn_ack = seg(PEER_ISS).syn().ack(ISS + 1);
+    syn_ack.options = vec![
+        TcpOptionElement::MaximumSegmentSize(500),
+        TcpOptionElement::SelectiveAcknowledgementPermitted,
+    ];
+    t.recv(&syn_ack);
+    t.expect_one();
+    assert!(t.conn.options().sack);
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(t.conn.send(&data), data.len());
+    let first = t.drain();
+    assert_eq!(first.len(), 4, "initial window: 4 segments of 500");
+    for s in &first {
+        t.recv(&seg(PEER_ISS + 1).ack(s.seq() + 500));
+    }
+    (t, ISS + 1 + 2000)
+}
+
+#[test]
+fn in_a_sack_recovery_only_the_holes_are_resent() {
+    let (mut t, base) = sack_sender();
+    let flight = t.drain();
+    assert_eq!(
+        flight.len(),
+        8,
+        "cwnd 8 segments after four ACKs in slow start"
+    );
+    let at = |i: u32| base + 500 * i;
+    assert_eq!(flight[0].seq(), at(0));
+    let mut highest_sent = at(8);
+    // Segments 2 and 5 are lost. What the peer holds, as the test
+    // reckons it, and the SACK blocks it sends (newest first).
+    let arrivals: [(u32, Vec<(u32, u32)>); 5] = [
+        (3, vec![(at(3), at(4))]),
+        (4, vec![(at(3), at(5))]),
+        (6, vec![(at(6), at(7)), (at(3), at(5))]),
+        (7, vec![(at(6), at(8)), (at(3), at(5))]),
+        (8, vec![(at(6), at(9)), (at(3), at(5))]),
+    ];
+    let mut held: Vec<(u32, u32)> = vec![(at(0), at(2))];
+    let mut resent = vec![];
+    for (arrived, blocks) in arrivals {
+        if arrived == 8 {
+            // The segment at 8 is one of the new ones sent meanwhile.
+            assert!(highest_sent >= at(9), "segment 8 was sent");
+        }
+        held.push((at(arrived), at(arrived + 1)));
+        t.recv(&seg(PEER_ISS + 1).ack(at(2)).sack(&blocks));
+        for s in t.drain() {
+            let (start, end) = (s.seq(), s.seq() + s.data.len() as u32);
+            if start < highest_sent {
+                for &(l, r) in &held {
+                    assert!(
+                        end <= l || start >= r,
+                        "resent {start}..{end} overlaps {l}..{r}, which the peer SACKed"
+                    );
+                }
+                resent.push((start, end));
+            } else {
+                highest_sent = end;
+            }
+        }
+    }
+    // The third duplicate ACK resent segment 2; segment 5 once three
+    // segments above it were SACKed (RFC 6675's IsLost: more than
+    // 2·SMSS SACKed above). Nothing else.
+    assert_eq!(resent, [(at(2), at(3)), (at(5), at(6))]);
+    assert!(t.conn.in_fast_recovery());
+    // The holes arrive: everything up to what was sent is acknowledged,
+    // the recovery ends, nothing is left to resend.
+    t.recv(&seg(PEER_ISS + 1).ack(highest_sent));
+    assert!(!t.conn.in_fast_recovery());
+    assert!(t.conn.sacked().is_empty());
+    for s in t.drain() {
+        assert!(s.seq() >= highest_sent, "only new data now");
+    }
+}
+
+#[test]
+fn a_retransmission_timeout_forgets_the_sacks_and_resends_from_snd_una() {
+    let (mut t, base) = sack_sender();
+    let flight = t.drain();
+    let at = |i: u32| base + 500 * i;
+    // Only segment 4 arrived (one duplicate ACK: no fast retransmit).
+    t.recv(&seg(PEER_ISS + 1).ack(at(0)).sack(&[(at(4), at(5))]));
+    assert_eq!(
+        t.conn.sacked(),
+        [(TcpSeqNumber(at(4)), TcpSeqNumber(at(5)))]
+    );
+    t.expect_nothing();
+    t.advance(Duration::from_secs(1));
+    let resent = t.expect_one();
+    assert_eq!(resent.seq(), flight[0].seq(), "go back to SND.UNA");
+    // RFC 2018 §8: the receiver may renege, so the SACKs are forgotten.
+    assert!(t.conn.sacked().is_empty());
+    // It still holds segment 4 and says so again: going back, the sender
+    // skips it. ACKs of 0..2 and 2..4 open cwnd to 3 segments.
+    t.recv(&seg(PEER_ISS + 1).ack(at(2)).sack(&[(at(4), at(5))]));
+    let next = t.drain();
+    let starts: Vec<u32> = next.iter().map(Ours::seq).collect();
+    assert_eq!(starts, [at(2), at(3)], "cwnd 2 after one ACK in slow start");
+    t.recv(&seg(PEER_ISS + 1).ack(at(4)).sack(&[(at(4), at(5))]));
+    let next = t.drain();
+    let starts: Vec<u32> = next.iter().map(Ours::seq).collect();
+    assert!(
+        !starts.contains(&at(4)),
+        "segment 4 is SACKed: not resent ({starts:?})"
+    );
+    assert_eq!(starts.first(), Some(&at(5)));
 }

@@ -71,6 +71,9 @@ pub struct CongestionControl {
     bytes_acked: usize,
     /// When data was last sent (for the restart after idle, §4.1).
     last_send: Option<Instant>,
+    /// SACK is in use: recovery follows RFC 6675 (cwnd = ssthresh, the
+    /// pipe estimate decides what may go) instead of NewReno's inflation.
+    sack: bool,
 }
 
 impl CongestionControl {
@@ -87,6 +90,7 @@ impl CongestionControl {
             in_recovery: false,
             bytes_acked: 0,
             last_send: None,
+            sack: false,
         }
     }
 
@@ -121,6 +125,15 @@ impl CongestionControl {
         self.cwnd = self.cwnd.max(mss);
     }
 
+    /// Both ends agreed on SACK: recover as RFC 6675 §5 says. On the
+    /// third duplicate ACK, cwnd = ssthresh (no "+3 segments": the
+    /// scoreboard knows what left the network); during recovery neither
+    /// duplicates nor partial ACKs change cwnd — the connection sends
+    /// while its pipe estimate is below cwnd.
+    pub fn use_sack_recovery(&mut self) {
+        self.sack = true;
+    }
+
     /// `acked` bytes of new data were acknowledged, up to `ack`
     /// (RFC 5681 §3.1; RFC 6582 §3.2 steps 3 and 5). Returns the action
     /// and, when cwnd or ssthresh changed, why.
@@ -138,6 +151,10 @@ impl CongestionControl {
                 self.cwnd = self.ssthresh.max(self.mss);
                 self.bytes_acked = 0;
                 return (NewAckAction::None, Some(CongestionCause::RecoveryExit));
+            }
+            if self.sack {
+                // RFC 6675: the scoreboard shows the holes; cwnd stays.
+                return (NewAckAction::None, None);
             }
             // Partial ACK: the next hole is lost too. Deflate by what was
             // acknowledged, add back one MSS (step 5), and resend it.
@@ -178,6 +195,10 @@ impl CongestionControl {
         snd_max: TcpSeqNumber,
     ) -> (DuplicateAckAction, Option<CongestionCause>) {
         self.dup_acks = self.dup_acks.saturating_add(1);
+        if self.in_recovery && self.sack {
+            // RFC 6675: the SACK blocks of this ACK lowered the pipe.
+            return (DuplicateAckAction::None, None);
+        }
         if self.in_recovery {
             // Each duplicate means a segment left the network: inflate.
             self.cwnd += self.mss;
@@ -196,8 +217,13 @@ impl CongestionControl {
         self.ssthresh = self.halved(flight);
         self.recover = snd_max;
         self.in_recovery = true;
-        // Three segments left the network: cwnd = ssthresh + 3·SMSS.
-        self.cwnd = self.ssthresh + 3 * self.mss;
+        // NewReno: three segments left the network, cwnd = ssthresh +
+        // 3·SMSS. With SACK the pipe estimate counts them instead.
+        self.cwnd = if self.sack {
+            self.ssthresh
+        } else {
+            self.ssthresh + 3 * self.mss
+        };
         (
             DuplicateAckAction::FastRetransmit,
             Some(CongestionCause::FastRetransmit),

@@ -42,6 +42,7 @@ mod listener;
 mod options;
 mod reassembly;
 mod rto;
+mod sack;
 mod segment;
 mod state;
 mod timestamps;
@@ -61,6 +62,7 @@ pub use reassembly::Reassembly;
 pub use rto::{
     CLOCK_GRANULARITY, RTO_AFTER_SYN_TIMEOUT, RetransmitTimer, RtoBounds, RttEstimator, RttSnapshot,
 };
+pub use sack::{MAX_SACKED_RANGES, Scoreboard};
 pub use segment::{OutOptions, OutSegment, SegmentSummary, reset_for};
 pub use state::State;
 pub use timestamps::PAWS_IDLE_LIMIT;

@@ -32,11 +32,6 @@ impl Reassembly {
         self.blocks.iter().map(|(_, bytes)| bytes.len()).sum()
     }
 
-    /// How many separate blocks are held.
-    pub fn block_count(&self) -> usize {
-        self.blocks.len()
-    }
-
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()

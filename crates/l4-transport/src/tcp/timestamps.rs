@@ -34,6 +34,9 @@ pub(crate) struct Timestamps {
     recent: Option<(u32, Instant)>,
     /// Last.ACK.sent: the ACK field of the last segment we sent.
     last_ack_sent: TcpSeqNumber,
+    /// The TSval of the latest (re)transmission of the segment at
+    /// SND.UNA: an echo older than this is stale.
+    una_sent: Option<u32>,
 }
 
 impl Timestamps {
@@ -44,6 +47,7 @@ impl Timestamps {
             offset,
             recent: None,
             last_ack_sent: TcpSeqNumber(0),
+            una_sent: None,
         }
     }
 
@@ -101,12 +105,26 @@ impl Timestamps {
         }
     }
 
+    /// A segment starting at SND.UNA left with `tsval` (a first
+    /// transmission or a retransmission).
+    pub fn sent_at_una(&mut self, tsval: u32) {
+        self.una_sent = Some(tsval);
+    }
+
     /// The round-trip time an ACK's TSecr gives (§4.1): our clock now
     /// minus the TSval it echoes. `None` for a zero echo (a SYN's, or a
-    /// peer that does not echo) or one from the future.
+    /// peer that does not echo), one from the future, or a stale one:
+    /// older than the last transmission of the oldest data this ACK
+    /// covers. The peer echoes TS.Recent, which after losses can be the
+    /// timestamp of a segment from long before (§4.3 keeps it so on
+    /// purpose, to err long); an ACK that answers a duplicate we sent
+    /// after a timeout echoes such an old value, and a sample of many
+    /// seconds would blow the RTO up for nothing.
     pub fn rtt(&self, now: Instant, tsecr: u32) -> Option<Duration> {
         let elapsed = self.clock(now).wrapping_sub(tsecr);
-        (tsecr != 0 && elapsed < 1 << 31).then(|| Duration::from_millis(u64::from(elapsed)))
+        let stale = self.una_sent.is_some_and(|sent| older(tsecr, sent));
+        (tsecr != 0 && !stale && elapsed < 1 << 31)
+            .then(|| Duration::from_millis(u64::from(elapsed)))
     }
 }
 

@@ -284,9 +284,10 @@ impl Connection {
             return false;
         }
         let blocks = segment.sack_blocks();
-        if !blocks.is_empty() {
-            // Recorded for traces and plots; this sender does not yet use
-            // them (it never offers SACK-Permitted, RFC 2018 §2).
+        if !blocks.is_empty() && self.options.sack {
+            // Onto the scoreboard first: this ACK's blocks lower the pipe
+            // that its duplicate-ACK processing may look at.
+            self.scoreboard.record(blocks, self.snd.una, self.snd.max);
             let blocks = blocks.to_vec();
             self.trace
                 .record(|| TraceEvent::SackReceived { at: now, blocks });
@@ -365,6 +366,7 @@ impl Connection {
             self.congestion_changed(now, cause);
         }
         if action == DuplicateAckAction::FastRetransmit {
+            self.scoreboard.start_recovery();
             self.retransmit_at = Some(self.snd.una);
             // Karn: the timed segment may now be acknowledged by either copy.
             self.rtt_probe = None;
@@ -406,6 +408,7 @@ impl Connection {
             self.send_buffer.acknowledge(ack - start);
         }
         self.snd.una = ack;
+        self.scoreboard.acknowledge(ack);
         if self.snd.nxt < ack {
             // After going back, the peer had more than we were resending.
             self.snd.nxt = ack;

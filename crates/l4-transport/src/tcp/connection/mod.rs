@@ -37,6 +37,7 @@ use super::error::ConnectionError;
 use super::options::Negotiated;
 use super::reassembly::Reassembly;
 use super::rto::{RetransmitTimer, RttEstimator, RttSnapshot};
+use super::sack::Scoreboard;
 use super::segment::OutSegment;
 use super::state::State;
 use super::timestamps::Timestamps;
@@ -156,6 +157,8 @@ pub struct Connection {
     retransmit_at: Option<TcpSeqNumber>,
     /// Data that arrived beyond RCV.NXT, held until the gap fills.
     reassembly: Reassembly,
+    /// What the peer SACKed of ours (RFC 2018, RFC 6675).
+    scoreboard: Scoreboard,
     /// Where the peer's FIN sits when it arrived out of order.
     fin_out_of_order: Option<TcpSeqNumber>,
     /// The last (RCV.NXT, window) and (SND.UNA, SND.WND) traced, so a
@@ -274,6 +277,7 @@ impl Connection {
             congestion: CongestionControl::new(send_mss, iss),
             retransmit_at: None,
             reassembly: Reassembly::new(),
+            scoreboard: Scoreboard::new(),
             fin_out_of_order: None,
             traced_advertised: None,
             traced_peer_window: None,
@@ -318,6 +322,9 @@ impl Connection {
             .saturating_sub(self.options.option_overhead())
             .max(usize::from(MIN_MSS));
         self.congestion.set_mss(self.send_mss, true);
+        if self.options.sack {
+            self.congestion.use_sack_recovery();
+        }
     }
 
     // -----------------------------------------------------------------
@@ -534,6 +541,11 @@ impl Connection {
     /// Whether a fast recovery (RFC 6582) is in progress.
     pub fn in_fast_recovery(&self) -> bool {
         self.congestion.in_recovery()
+    }
+
+    /// The ranges of ours the peer has SACKed beyond SND.UNA (RFC 2018).
+    pub fn sacked(&self) -> &[(TcpSeqNumber, TcpSeqNumber)] {
+        self.scoreboard.ranges()
     }
 
     /// Out-of-order bytes held for reassembly.

@@ -28,7 +28,11 @@ impl Connection {
                 Some(self.syn_segment())
             }
             State::SynSent => None,
-            _ => self.data_segment(now),
+            // RFC 6675 §4's NextSeg: a lost hole first, else new data
+            // (outside a SACK recovery, just data).
+            _ => self
+                .hole_retransmission()
+                .or_else(|| self.data_segment(now)),
         };
         let mut segment = match segment.or_else(|| self.window_probe(now)) {
             Some(segment) => segment,
@@ -164,7 +168,8 @@ impl Connection {
             options.timestamps = Some((self.timestamps.clock(now), self.timestamps.echo()));
         }
         if self.options.sack && !syn && segment.flags.contains(TcpFlags::ACK) {
-            options.sack_blocks = SackBlocks::new(&self.reassembly.sack_blocks(self.sack_room()));
+            let room = self.sack_room(segment.payload.len());
+            options.sack_blocks = SackBlocks::new(&self.reassembly.sack_blocks(room));
         }
         segment.options = options;
     }
@@ -185,16 +190,25 @@ impl Connection {
         if seq >= self.snd.max || !self.state.is_synchronized() {
             return self.data_segment(now);
         }
+        self.resend(seq).or_else(|| self.data_segment(now))
+    }
+    // ANCHOR_END: fast_retransmit
+
+    /// Sends again up to one MSS of what was sent before, from `seq`, but
+    /// never into data the peer has SACKed (RFC 6675: only the hole).
+    /// `None` if nothing there is left to send.
+    fn resend(&mut self, seq: TcpSeqNumber) -> Option<OutSegment> {
         let offset = seq - self.send_buffer_start();
+        let hole_end = self.scoreboard.next_sacked(seq).unwrap_or(self.snd.max);
         let len = self
             .send_buffer
             .len()
             .saturating_sub(offset)
             .min(self.data_room())
-            .min(self.snd.max - seq);
+            .min(hole_end - seq);
         let fin = self.fin_seq == Some(seq + len);
         if len == 0 && !fin {
-            return self.data_segment(now);
+            return None;
         }
         let mut flags = TcpFlags::ACK;
         if fin {
@@ -204,7 +218,27 @@ impl Connection {
         self.send_buffer.copy_out(offset, len, &mut segment.payload);
         Some(segment)
     }
-    // ANCHOR_END: fast_retransmit
+
+    /// In a SACK recovery (RFC 6675 §5), the next hole to send again, if
+    /// the pipe leaves room for a segment (cwnd − pipe ≥ SMSS): rule 1 of
+    /// NextSeg, the first hole above HighRxt judged lost. (Rule 3, which
+    /// MAY resend a hole not yet judged lost, we leave out: under
+    /// reordering it mostly resends data that is merely late.) SACKed
+    /// data is never sent again.
+    fn hole_retransmission(&mut self) -> Option<OutSegment> {
+        if !self.in_sack_recovery() || self.congestion_room() < self.send_mss {
+            return None;
+        }
+        let (start, _) = self
+            .scoreboard
+            .next_hole(self.snd.una, self.send_mss, true)?;
+        self.resend(start)
+    }
+
+    /// A fast recovery with SACK in use.
+    fn in_sack_recovery(&self) -> bool {
+        self.options.sack && self.congestion.in_recovery()
+    }
 
     /// The next data segment from SND.NXT, and the FIN when it comes after
     /// the last byte — within the peer's window (RFC 9293 §3.8.6), the
@@ -222,6 +256,7 @@ impl Connection {
         ) {
             return None;
         }
+        self.skip_sacked();
         let offset = self.snd.nxt - self.send_buffer_start();
         let unsent = self.send_buffer.len().saturating_sub(offset);
         if unsent > 0
@@ -231,6 +266,11 @@ impl Connection {
             self.congestion_changed(now, CongestionCause::IdleRestart);
         }
         let len = unsent.min(self.data_room()).min(self.usable_window());
+        // Going back after a timeout: stop where the peer's SACKs begin.
+        let len = match self.scoreboard.next_sacked(self.snd.nxt) {
+            Some(sacked) if self.snd.nxt < self.snd.max => len.min(sacked - self.snd.nxt),
+            _ => len,
+        };
         // The FIN follows the last byte and takes one sequence number of
         // the window too.
         let fin = self.fin_queued
@@ -257,24 +297,36 @@ impl Connection {
         Some(segment)
     }
 
-    /// The most data the next segment can carry: the send MSS, less the
-    /// SACK blocks it will carry while we hold data out of order (the MSS
-    /// already left room for timestamps).
+    /// The most data the next segment can carry: the send MSS (which
+    /// already left room for timestamps). SACK blocks do not shrink it:
+    /// segments keep one size, so a hole is always resent whole, and a
+    /// full segment carries only the blocks that still fit
+    /// ([`sack_room`](Self::sack_room)).
     fn data_room(&self) -> usize {
-        let held = if self.options.sack {
-            self.reassembly.block_count().min(self.sack_room())
-        } else {
-            0
-        };
-        let sack_option = if held > 0 { 4 + 8 * held } else { 0 };
-        self.send_mss.saturating_sub(sack_option).max(1)
+        self.send_mss
     }
 
-    /// SACK blocks that fit beside our other options: four, or three
-    /// beside timestamps (RFC 2018 §3: 12 bytes of timestamps and
-    /// 2 + 8·3 of SACK, with their NOPs, fill the 40 bytes).
-    fn sack_room(&self) -> usize {
-        if self.options.timestamps { 3 } else { 4 }
+    /// SACK blocks that fit in a segment with `payload` bytes of data:
+    /// four, or three beside timestamps (RFC 2018 §3: 12 bytes of
+    /// timestamps and 2 + 8·3 of SACK, with their NOPs, fill the 40
+    /// bytes); fewer, down to none, where the data leaves no room in the
+    /// MSS for the option's 4 + 8·n bytes.
+    fn sack_room(&self, payload: usize) -> usize {
+        let by_options = if self.options.timestamps { 3 } else { 4 };
+        let spare = self.send_mss.saturating_sub(payload);
+        by_options.min(spare.saturating_sub(4) / 8)
+    }
+
+    /// Going back after a timeout (SND.NXT < SND.MAX): jump over what the
+    /// peer has SACKed since. The scoreboard was cleared at the timeout
+    /// (RFC 2018 §8), so these are SACKs the receiver sent again after
+    /// it: it still holds that data.
+    fn skip_sacked(&mut self) {
+        while self.snd.nxt < self.snd.max
+            && let Some(end) = self.scoreboard.sacked_end(self.snd.nxt)
+        {
+            self.snd.nxt = end.min(self.snd.max);
+        }
     }
 
     /// How much more sequence space may go past SND.NXT: what the peer's
@@ -288,11 +340,20 @@ impl Connection {
         } else {
             0
         };
-        let by_congestion = self
-            .congestion
-            .cwnd()
-            .saturating_sub(self.bytes_in_flight());
-        by_window.min(by_congestion)
+        by_window.min(self.congestion_room())
+    }
+
+    /// What the congestion window leaves: cwnd − bytes in flight; in a
+    /// SACK recovery, cwnd − pipe (RFC 6675 §5), the estimate that
+    /// leaves out SACKed and lost segments.
+    fn congestion_room(&self) -> usize {
+        let in_flight = if self.in_sack_recovery() {
+            self.scoreboard
+                .pipe(self.snd.una, self.snd.max, self.send_mss)
+        } else {
+            self.bytes_in_flight()
+        };
+        self.congestion.cwnd().saturating_sub(in_flight)
     }
 
     /// The sender's silly window avoidance (RFC 9293 §3.8.6.2.1): send a
@@ -391,6 +452,12 @@ impl Connection {
         }
         let len = segment.segment_len();
         let retransmission = len > 0 && segment.seq_number < self.snd.max;
+        if len > 0
+            && segment.seq_number == self.snd.una
+            && let Some((tsval, _)) = segment.options.timestamps
+        {
+            self.timestamps.sent_at_una(tsval);
+        }
         if len > 0 {
             let end = segment.seq_number + len;
             // A fast retransmission fills a hole behind SND.NXT: it stays.
@@ -407,6 +474,9 @@ impl Connection {
             if retransmission {
                 // Its ACK could answer either copy: no sample from it.
                 self.rtt_probe = None;
+                if self.in_sack_recovery() {
+                    self.scoreboard.retransmitted(end);
+                }
             } else if self.rtt_probe.is_none() {
                 self.rtt_probe = Some(RttProbe {
                     ack_needed: end,
@@ -473,6 +543,8 @@ impl Connection {
         self.congestion
             .on_timeout(flight, first_expiry, self.snd.max);
         self.retransmit_at = None;
+        // RFC 2018 §8: the receiver may have dropped what it SACKed.
+        self.scoreboard.clear();
         self.rtt.back_off();
         self.timer.expired(now, self.rtt.rto());
         let (expiries, rto) = (self.timer.expiries(), self.rtt.rto());
