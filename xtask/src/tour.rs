@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use netlab::{Host, Lab, LabError};
 
+/// Bytes the lossy step sends to alpha's echo service: enough for a few
+/// dozen losses at 5%, done in seconds.
+const LOSSY_ECHO_BYTES: usize = 256 * 1024;
+
 /// Arguments of `cargo xtask tour`.
 #[derive(clap::Args)]
 pub struct TourArgs {
@@ -178,6 +182,52 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
     )?;
 
     step(
+        "Layer 4: our TCP on a lossy wire, and its picture",
+        "book: Layer 4 › Congestion control, book/src/layer4/congestion.md",
+        &[
+            "The same client, but our stack now throws away 5% of its frames, going out and",
+            "coming in (--loss 5; --seed picks which, so every run loses the same ones).",
+            "256 KiB go to alpha's echo service and come back; TCP notices each loss and",
+            "sends the data again. --plot draws the connection as a time–sequence graph.",
+        ],
+    );
+    let plot = out.join("lossy-echo.svg");
+    let plot_arg = plot.to_string_lossy().into_owned();
+    let payload: Vec<u8> = (0..LOSSY_ECHO_BYTES).map(|i| b"rawstack "[i % 9]).collect();
+    let echoed = run_with_input_counting(
+        &lab,
+        Host::Raw,
+        &tcp_client,
+        &["-v", "--loss", "5", "--seed", "3", "--plot", &plot_arg],
+        &payload,
+    )?;
+    if echoed != payload {
+        return Err(format!(
+            "the echo differs: {} bytes sent, {} came back",
+            payload.len(),
+            echoed.len()
+        )
+        .into());
+    }
+    say(&[
+        &format!(
+            "All {} bytes came back, byte for byte, despite the losses.",
+            echoed.len()
+        ),
+        &format!(
+            "The picture is in {} — open it in a browser:",
+            plot.display()
+        ),
+        "  - blue ticks climbing to the right: each one a segment, from its first byte to",
+        "    its last; the slope of the staircase is the throughput;",
+        "  - red ticks below the top of the staircase: retransmissions, where a loss was",
+        "    repaired (fast retransmit after three duplicate ACKs, or a timeout);",
+        "  - the brown ACK line under the ticks, and the green receive-window edge above;",
+        "  - on the right-hand axis, cwnd in purple: it grows each round trip, is halved at",
+        "    a loss (fast recovery) and falls to one segment after a timeout.",
+    ]);
+
+    step(
         "The whole journey: from a name to a web page",
         "book: Layer 7 › The whole journey, book/src/layer7/journey.md",
         &[
@@ -194,9 +244,10 @@ pub fn run(args: TourArgs) -> crate::Result<ExitCode> {
     banner("Tour finished");
     say(&[
         &format!(
-            "The captures are in {}: open arp.pcap and journey.pcap in Wireshark.",
+            "The captures are in {}: open arp.pcap and journey.pcap in Wireshark,",
             out.display()
         ),
+        "and lossy-echo.svg, the lossy transfer's picture, in a browser.",
         "Read on in the book: cargo xtask book, then book/build/index.html.",
         "Try things yourself: cargo xtask lab, then e.g. `alpha cargo run -q -p l2-link --example sniff`.",
     ]);
@@ -369,6 +420,44 @@ fn run_with_input(
         return Err(format!("{} failed: {status}", program.display()).into());
     }
     Ok(())
+}
+
+/// Runs `program` on `host` with `input` on its standard input, and
+/// returns what it printed on standard output (not shown: for a transfer
+/// too long to read). Its standard error is shown as it comes.
+fn run_with_input_counting(
+    lab: &Lab,
+    host: Host,
+    program: &Path,
+    args: &[&str],
+    input: &[u8],
+) -> crate::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    show_command(Some(host), program, args);
+    println!(
+        "   (its standard input: {} bytes; its output is kept, not shown)",
+        input.len()
+    );
+    let mut child = lab
+        .command(host, program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or("stdin not piped")?;
+    let mut stdout = child.stdout.take().ok_or("stdout not piped")?;
+    // Written from a thread while this one reads: an echo that cannot get
+    // rid of its output would stop reading its input.
+    let input = input.to_vec();
+    let writer = thread::spawn(move || stdin.write_all(&input));
+    let mut output = Vec::new();
+    stdout.read_to_end(&mut output)?;
+    writer.join().map_err(|_| "the writing thread panicked")??;
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", program.display()).into());
+    }
+    Ok(output)
 }
 
 fn run_here(program: &Path, args: &[&str]) -> crate::Result<()> {
