@@ -20,17 +20,25 @@
 //! - [`SendBuffer`], [`RecvBuffer`] — the bounded byte queues, and
 //!   [`Reassembly`], the out-of-order data beside the second;
 //! - [`CongestionControl`] — slow start, congestion avoidance, fast
-//!   retransmit and NewReno fast recovery (RFC 5681, RFC 6582);
+//!   retransmit and fast recovery: NewReno (RFC 5681, RFC 6582), or with
+//!   SACK RFC 6675's pipe;
+//! - [`Negotiated`] — the options both SYNs agreed on: window scaling and
+//!   timestamps (RFC 7323), SACK (RFC 2018);
+//! - [`Scoreboard`] — what the peer has SACKed of ours (RFC 6675);
 //! - [`TraceEvent`] — what a connection did, for `tcp-client --trace`.
 //!
 //! Part 2 added: the reassembly queue for out-of-order segments
 //! ([`Reassembly`]), congestion control with fast retransmit and NewReno
 //! fast recovery ([`CongestionControl`]), Nagle's algorithm
 //! ([`TcpConfig::nodelay`]), zero-window probes (the persist timer), the
-//! path-MTU hook ([`Connection::path_mtu_changed`]) and RFC 5961's checks
-//! against blind attacks. Not yet: SACK, window scaling and timestamps
-//! (their options would be new fields of [`OutOptions`]), and delayed ACKs
-//! (every segment with data is acknowledged at once).
+//! path-MTU hook ([`Connection::path_mtu_changed`]), RFC 5961's checks
+//! against blind attacks; then window scaling, timestamps with RTT
+//! samples and PAWS (RFC 7323), SACK both ways (RFC 2018, RFC 6675) and
+//! delayed ACKs (RFC 1122 §4.2.3.2), each option used only when both
+//! SYNs offer it. [`TcpConfig::rfc7323`] turns all of them on;
+//! [`TcpConfig::default`] offers window scaling and SACK, not yet
+//! timestamps or delayed ACKs. Not implemented: limited transmit
+//! (RFC 3042), D-SACK (RFC 2883).
 
 mod buffer;
 mod config;

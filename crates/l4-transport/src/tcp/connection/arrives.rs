@@ -452,8 +452,8 @@ impl Connection {
     /// Returns false when the segment is to be dropped here.
     ///
     /// - Once timestamps are in use, a segment without one is dropped
-    ///   silently (§3.2), a RST excepted (§5.3 asks that a RST be
-    ///   accepted whatever its timestamp, and it may have none).
+    ///   silently (§3.2), a RST excepted: §3.2 requires timestamps on
+    ///   every segment but a RST, so a RST is not checked for them.
     /// - PAWS (§5.3, R1): a segment whose TSval is older than TS.Recent
     ///   is an old duplicate, however well its sequence number fits; it
     ///   is dropped and answered with an ACK (as an unacceptable segment
