@@ -669,11 +669,18 @@ fn sack_blocks_report_what_arrived_the_newest_first() {
 
 /// Established with SACK (no timestamps, so the numbers stay simple) and
 /// a peer MSS of 500; the peer acknowledges our first four segments one
-/// by one so that cwnd grows (slow start) to eight segments.
+/// by one so that cwnd grows (slow start) to eight segments. Limited
+/// transmit is off unless asked for, so that the recovery tests see only
+/// the segments recovery sends.
 fn sack_sender() -> (Test, u32) {
+    sack_sender_with(false)
+}
+
+fn sack_sender_with(limited_transmit: bool) -> (Test, u32) {
     let config = TcpConfig {
         timestamps: false,
         send_buffer: 1 << 20,
+        limited_transmit,
         ..immediate_acks()
     };
     let (mut t, _) = Test::client(config);
@@ -786,4 +793,36 @@ fn a_retransmission_timeout_forgets_the_sacks_and_resends_from_snd_una() {
         "segment 4 is SACKed: not resent ({starts:?})"
     );
     assert_eq!(starts.first(), Some(&at(5)));
+}
+
+#[test]
+fn limited_transmit_sends_one_new_segment_on_each_of_the_first_two_duplicates() {
+    let (mut t, base) = sack_sender_with(true);
+    let at = |i: u32| base + 500 * i;
+    assert_eq!(t.drain().len(), 8, "cwnd: 8 segments");
+    // RFC 3042: the first duplicate lets one new segment go beyond cwnd,
+    // the second one more; cwnd itself does not change.
+    let cwnd = t.conn.cwnd();
+    t.recv(&seg(PEER_ISS + 1).ack(at(0)).sack(&[(at(1), at(2))]));
+    let first: Vec<u32> = t.drain().iter().map(Ours::seq).collect();
+    assert_eq!(first, [at(8)]);
+    t.recv(&seg(PEER_ISS + 1).ack(at(0)).sack(&[(at(1), at(3))]));
+    let second: Vec<u32> = t.drain().iter().map(Ours::seq).collect();
+    assert_eq!(second, [at(9)]);
+    assert_eq!(t.conn.cwnd(), cwnd);
+    // The third is fast retransmit, of the hole only.
+    t.recv(&seg(PEER_ISS + 1).ack(at(0)).sack(&[(at(1), at(4))]));
+    let third = t.drain();
+    assert_eq!(third[0].seq(), at(0));
+    assert_eq!(third[0].data.len(), 500);
+    assert!(t.conn.in_fast_recovery());
+    // Without limited transmit, the first two duplicates send nothing.
+    let (mut t, base) = sack_sender_with(false);
+    t.drain();
+    t.recv(
+        &seg(PEER_ISS + 1)
+            .ack(base)
+            .sack(&[(base + 500, base + 1000)]),
+    );
+    t.expect_nothing();
 }

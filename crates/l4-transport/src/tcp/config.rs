@@ -87,6 +87,11 @@ pub struct TcpConfig {
     /// once anyway. Zero turns delayed ACKs off: the default for now;
     /// [`TcpConfig::rfc7323`] sets 40 ms (Linux's floor).
     pub delayed_ack: Duration,
+    /// Limited transmit (RFC 3042): on each of the first two duplicate
+    /// ACKs, send one new segment beyond cwnd, so that a small window
+    /// still produces the third duplicate that fast retransmit needs.
+    /// Default `false` for now; [`TcpConfig::rfc7323`] turns it on.
+    pub limited_transmit: bool,
 }
 
 impl Default for TcpConfig {
@@ -107,6 +112,7 @@ impl Default for TcpConfig {
             timestamps: false,
             sack: true,
             delayed_ack: Duration::ZERO,
+            limited_transmit: false,
         }
     }
 }
@@ -118,8 +124,8 @@ pub const LARGE_RECV_BUFFER: usize = 256 * 1024;
 impl TcpConfig {
     /// The default, with everything of a modern TCP on: a 256 KiB
     /// receive buffer offered through window scaling and timestamps
-    /// (RFC 7323), SACK (RFC 2018) and 40 ms delayed ACKs (RFC 1122
-    /// §4.2.3.2) — what Linux offers too.
+    /// (RFC 7323), SACK (RFC 2018), 40 ms delayed ACKs (RFC 1122
+    /// §4.2.3.2) and limited transmit (RFC 3042) — what Linux does too.
     pub fn rfc7323() -> TcpConfig {
         TcpConfig {
             recv_buffer: LARGE_RECV_BUFFER,
@@ -127,6 +133,7 @@ impl TcpConfig {
             timestamps: true,
             sack: true,
             delayed_ack: Duration::from_millis(40),
+            limited_transmit: true,
             ..TcpConfig::default()
         }
     }

@@ -35,10 +35,10 @@
 //! against blind attacks; then window scaling, timestamps with RTT
 //! samples and PAWS (RFC 7323), SACK both ways (RFC 2018, RFC 6675) and
 //! delayed ACKs (RFC 1122 §4.2.3.2), each option used only when both
-//! SYNs offer it. [`TcpConfig::rfc7323`] turns all of them on;
-//! [`TcpConfig::default`] offers window scaling and SACK, not yet
-//! timestamps or delayed ACKs. Not implemented: limited transmit
-//! (RFC 3042), D-SACK (RFC 2883).
+//! SYNs offer it, and limited transmit (RFC 3042). [`TcpConfig::rfc7323`]
+//! turns all of them on; [`TcpConfig::default`] offers window scaling and
+//! SACK, not yet timestamps, delayed ACKs or limited transmit. Not
+//! implemented: D-SACK (RFC 2883).
 
 mod buffer;
 mod config;

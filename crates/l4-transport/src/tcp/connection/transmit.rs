@@ -353,7 +353,27 @@ impl Connection {
         } else {
             self.bytes_in_flight()
         };
-        self.congestion.cwnd().saturating_sub(in_flight)
+        (self.congestion.cwnd() + self.limited_transmit()).saturating_sub(in_flight)
+    }
+
+    /// Limited transmit (RFC 3042 §2): after the first and the second
+    /// duplicate ACK (before any recovery), one more new segment each may
+    /// go beyond cwnd — FlightSize up to cwnd + 2·SMSS — without changing
+    /// cwnd. Each duplicate says a segment left the network, and the new
+    /// segments bring the duplicates that fast retransmit needs when the
+    /// window is too small for three. New data only: not while going
+    /// back after a timeout.
+    fn limited_transmit(&self) -> usize {
+        let duplicates = self.congestion.duplicate_acks() as usize;
+        let allowed = self.config.limited_transmit
+            && !self.congestion.in_recovery()
+            && self.snd.nxt == self.snd.max
+            && (1..=2).contains(&duplicates);
+        if allowed {
+            duplicates * self.send_mss
+        } else {
+            0
+        }
     }
 
     /// The sender's silly window avoidance (RFC 9293 §3.8.6.2.1): send a
