@@ -364,6 +364,21 @@ fn icmp_messages_reemit_to_the_same_bytes() {
     });
 }
 
+/// Found by the `icmpv4` fuzz target: a message whose other bytes sum to
+/// 0xFFFF verifies with either ones' complement zero in its checksum field
+/// (0xFFFF as sent here; RFC 1071 §1). It parses, and our rebuild differs
+/// from it in that field alone, with the other zero (0x0000).
+#[test]
+fn icmp_checksums_of_either_zero_are_accepted() {
+    let all_ones = [0xff; 8];
+    let repr = Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(&all_ones[..]))
+        .expect("0xFFFF verifies: the sum of all words is 0xFFFF");
+    let rebuilt = repr.build();
+    assert_eq!(rebuilt, [0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+    let again = Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(rebuilt.as_slice()));
+    assert_eq!(again, Ok(repr));
+}
+
 #[test]
 fn quoted_datagrams_point_inside_the_quote() {
     for_each_case(7, |case, rng| {
