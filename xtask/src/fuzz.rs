@@ -219,8 +219,8 @@ fn stat(log: &str, name: &str) -> Option<u64> {
         .find_map(|value| value.trim().parse().ok())
 }
 
-/// The file libFuzzer saved a crashing input to ("Test unit written to
-/// …/fuzz/artifacts/<target>/crash-…").
+/// The file libFuzzer saved a crashing input to (`Test unit written to
+/// …/fuzz/artifacts/<target>/crash-…`).
 fn artifact(log: &str) -> Option<String> {
     log.lines()
         .find_map(|line| line.split_once("Test unit written to "))
