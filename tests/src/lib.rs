@@ -242,28 +242,6 @@ pub fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_cargo_json_fields() {
-        let line = r#"{"reason":"compiler-artifact","target":{"name":"sniff"},"executable":"/w/target/debug/examples/sniff","fresh":true}"#;
-        assert_eq!(
-            json_string_field(line, "executable").as_deref(),
-            Some("/w/target/debug/examples/sniff")
-        );
-        assert_eq!(
-            json_string_field(r#"{"executable":"C:\\t\\x"}"#, "executable").as_deref(),
-            Some(r"C:\t\x")
-        );
-        assert_eq!(
-            json_string_field(r#"{"executable":null}"#, "executable"),
-            None
-        );
-    }
-}
-
 /// What a finished program said: its exit code (`None` if a signal ended
 /// it), its stdout and its stderr.
 pub type Finished = (Option<i32>, String, String);
@@ -363,4 +341,26 @@ pub fn outside_any_lab(script: &str) -> Option<(String, String)> {
         return None;
     }
     Some((stdout, stderr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cargo_json_fields() {
+        let line = r#"{"reason":"compiler-artifact","target":{"name":"sniff"},"executable":"/w/target/debug/examples/sniff","fresh":true}"#;
+        assert_eq!(
+            json_string_field(line, "executable").as_deref(),
+            Some("/w/target/debug/examples/sniff")
+        );
+        assert_eq!(
+            json_string_field(r#"{"executable":"C:\\t\\x"}"#, "executable").as_deref(),
+            Some(r"C:\t\x")
+        );
+        assert_eq!(
+            json_string_field(r#"{"executable":null}"#, "executable"),
+            None
+        );
+    }
 }
