@@ -7,6 +7,7 @@ use l2_link::print::{Dissection, Dissector, Layer, Printer};
 
 use super::{IP_PROTO, at, byte_at, checksum_value};
 use crate::checksum::Checksum;
+use crate::wire::ipv4::HEADER_LEN;
 use crate::wire::ipv4::{Ipv4OptionsIter, field};
 use crate::wire::{Ipv4Option, Ipv4Options, Ipv4Packet};
 
@@ -24,12 +25,27 @@ impl Dissector for Ipv4Dissector {
         let bytes = frame.get(offset..).unwrap_or_default();
         let packet = match Ipv4Packet::new_checked(bytes) {
             Ok(packet) => packet,
-            Err(error) => {
-                out.push_undecoded("IPv4", offset..frame.len(), &error);
-                return;
-            }
+            Err(error) => match cut_by_the_snapshot(bytes) {
+                // A capture cut short (tcpdump -s): the whole header is
+                // there, so show it and what payload there is, as tcpdump
+                // does, and say what is missing.
+                Some(packet) => {
+                    out.notes.push(format!(
+                        "IPv4: {} of its {} bytes captured",
+                        bytes.len(),
+                        packet.total_len()
+                    ));
+                    packet
+                }
+                None => {
+                    out.push_undecoded("IPv4", offset..frame.len(), &error);
+                    return;
+                }
+            },
         };
-        let total_len = usize::from(packet.total_len());
+        // What the capture holds of the packet: all of Total Length, or
+        // less when the snapshot length cut it.
+        let total_len = usize::from(packet.total_len()).min(bytes.len());
         let mut layer = Layer::new("IPv4", offset..offset + total_len, summary(&packet));
         let checksum = push_header_fields(&mut layer, offset, &packet, &OWN);
         if !checksum.verifies {
@@ -47,7 +63,8 @@ impl Dissector for Ipv4Dissector {
 
         // The payload ends at Total Length: the next dissector gets a frame
         // cut there, so Ethernet padding is never mistaken for data (it
-        // would spoil an ICMP checksum). new_checked made sure it is there.
+        // would spoil an ICMP checksum). In a capture cut short it ends
+        // where the capture does, and the next dissector finds it short.
         let payload = offset + packet.header_len();
         let end = offset + total_len;
         let frame = frame.get(..end).unwrap_or(frame);
@@ -66,6 +83,24 @@ impl Dissector for Ipv4Dissector {
             }
         }
     }
+}
+
+/// The packet, if `bytes` hold a whole, valid header and only the payload
+/// is shorter than Total Length says: the mark of a capture's snapshot
+/// length, not of a broken packet.
+fn cut_by_the_snapshot(bytes: &[u8]) -> Option<Ipv4Packet<&[u8]>> {
+    if bytes.len() < HEADER_LEN {
+        return None;
+    }
+    // The checks of `check_len` but the last, in its order.
+    let packet = Ipv4Packet::new_unchecked(bytes);
+    let header_len = packet.header_len();
+    let total_len = usize::from(packet.total_len());
+    let whole_header = packet.version() == 4
+        && header_len >= HEADER_LEN
+        && bytes.len() >= header_len
+        && total_len >= header_len;
+    (whole_header && total_len > bytes.len()).then_some(packet)
 }
 
 /// `IPv4 src → dst ttl T id I len L` and the flags, fragment and options

@@ -6,7 +6,7 @@ use super::{
     ChecksumCheck, UDP_PORT, at, checksum_value, dispatch_payload, endpoint, ip_addresses,
 };
 use crate::wire::UdpPacket;
-use crate::wire::udp::field;
+use crate::wire::udp::{HEADER_LEN, field};
 
 /// Decodes a UDP header field by field, checks its checksum against the
 /// IPv4 pseudo-header, then hands the data to the dissector registered in
@@ -21,18 +21,33 @@ impl Dissector for UdpDissector {
         let bytes = frame.get(offset..).unwrap_or_default();
         let packet = match UdpPacket::new_checked(bytes) {
             Ok(packet) => packet,
-            Err(error) => {
-                out.push_undecoded("UDP", offset..frame.len(), &error);
-                return;
-            }
+            Err(error) => match cut_by_the_snapshot(bytes) {
+                // A capture cut short: the header is whole, so show it and
+                // what data there is, and say what is missing.
+                Some(packet) => {
+                    out.notes.push(format!(
+                        "UDP: {} of its {} bytes captured",
+                        bytes.len(),
+                        packet.len()
+                    ));
+                    packet
+                }
+                None => {
+                    out.push_undecoded("UDP", offset..frame.len(), &error);
+                    return;
+                }
+            },
         };
-        let addresses = ip_addresses(frame, offset, out);
-        let end = offset + usize::from(packet.len());
+        let captured_all = usize::from(packet.len()) <= bytes.len();
+        // Without all the data the checksum cannot be checked: the IPv4
+        // layer had no addresses to give either way then (see ip_addresses).
+        let addresses = ip_addresses(frame, offset, out).filter(|_| captured_all);
+        let end = offset + usize::from(packet.len()).min(bytes.len());
         let summary = format!(
             "UDP {} → {} len {}",
             endpoint(addresses.map(|a| a.0), packet.src_port()),
             endpoint(addresses.map(|a| a.1), packet.dst_port()),
-            packet.payload().len()
+            usize::from(packet.len()) - HEADER_LEN
         );
         let mut layer = Layer::new("UDP", offset..end, summary);
         layer.push_field(
@@ -66,7 +81,22 @@ impl Dissector for UdpDissector {
         out.layers.push(layer);
 
         let ports = (packet.src_port(), packet.dst_port());
+        if !captured_all && end <= offset + field::PAYLOAD {
+            return;
+        }
         let payload = offset + field::PAYLOAD..end;
         dispatch_payload(printer, UDP_PORT, ports, frame, payload, out);
     }
+}
+
+/// The datagram, if `bytes` hold its whole 8-byte header with a sane
+/// length and only the data is shorter than the length says: the mark of
+/// a capture's snapshot length.
+fn cut_by_the_snapshot(bytes: &[u8]) -> Option<UdpPacket<&[u8]>> {
+    if bytes.len() < HEADER_LEN {
+        return None;
+    }
+    let packet = UdpPacket::new_unchecked(bytes);
+    let len = usize::from(packet.len());
+    (len >= HEADER_LEN && len > bytes.len()).then_some(packet)
 }
