@@ -260,6 +260,18 @@ impl PacketSocket {
         }
     }
 
+    /// Receive the next frame into `buf` if one is waiting, without
+    /// blocking: `Ok(None)` when none is (EAGAIN). For a loop that waits
+    /// in its own `poll` (on this socket's descriptor and others) and then
+    /// reads every frame that came, one call each, until `None`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<RxMeta>> {
+        match self.recv_waiting(buf) {
+            Ok(meta) => Ok(Some(meta)),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(err) => Err(self.explain(err, "recvmsg")),
+        }
+    }
+
     /// One recvmsg() that does not block, with the kernel's notes parsed.
     // ANCHOR: recv_auxdata
     fn recv_waiting(&self, buf: &mut [u8]) -> io::Result<RxMeta> {

@@ -194,6 +194,47 @@ pub fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> io::Resul
     Ok(poll_until(fd, libc::POLLIN, deadline)?.is_some())
 }
 
+/// Wait until any of `fds` can be read (or has an error to collect), or
+/// `deadline` passes (forever if `None`): `Some(ready)`, one flag per
+/// descriptor in the order given, or `None` on the deadline.
+///
+/// One `poll(2)` over several descriptors: how one thread waits on a
+/// socket and on a wake-up descriptor at once, with no thread per source.
+/// The timeout is rounded up and EINTR is an `Interrupted` error, as in
+/// [`poll_until`].
+pub fn wait_readable_any<const N: usize>(
+    fds: [BorrowedFd<'_>; N],
+    deadline: Option<Instant>,
+) -> io::Result<Option<[bool; N]>> {
+    loop {
+        let timeout_ms: c_int = match deadline {
+            None => -1,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let ms = left.as_nanos().div_ceil(1_000_000);
+                c_int::try_from(ms).unwrap_or(c_int::MAX)
+            }
+        };
+        let mut pollfds = fds.map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        // SAFETY: `pollfds` is an array of N valid pollfds that outlives
+        // the call; the kernel writes only their `revents`.
+        let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), N as libc::nfds_t, timeout_ms) };
+        if ready > 0 {
+            return Ok(Some(pollfds.map(|pollfd| pollfd.revents != 0)));
+        }
+        if ready < 0 {
+            return Err(last_error("poll"));
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Ok(None);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // recvmsg and its control messages
 

@@ -35,6 +35,19 @@
 //!   program ──Waker::wake()───────────┘
 //! ```
 //!
+//! A packet socket needs no receiving thread: its descriptor can be
+//! polled. [`Links::packet_socket`] makes the stack's own thread wait in
+//! one `poll` on the socket and on an `eventfd` ([`WakeFd`]) that the
+//! [`Waker`] writes to; once awake, it reads every frame waiting without
+//! blocking, and [`Links::send_burst`] sends a round's frames with one
+//! `sendmmsg`. One thread, like smoltcp's loop: no hand-over per frame.
+//!
+//! ```text
+//!   device ────────────────┐
+//!                          ├──► poll ──► stack thread: try_recv until empty
+//!   program ──Waker::wake()──► eventfd
+//! ```
+//!
 //! [`Interface::poll_at`]: super::Interface::poll_at
 
 use std::io;
@@ -43,8 +56,13 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use std::os::fd::AsFd;
+
 use l2_link::device::{Device, PacketType, RxMeta};
 use l2_link::sys::PacketSocket;
+use l2_link::sys::socket_util::wait_readable_any;
+
+use crate::sys::WakeFd;
 
 /// Room for any frame: far more than an Ethernet frame, so nothing is cut.
 const FRAME_BUFFER: usize = 65536;
@@ -110,8 +128,9 @@ enum Message {
 // ANCHOR: waker
 /// A handle that wakes the thread waiting in [`Links::wait`] (or
 /// [`Links::recv`]): it puts a wake-up into the channel the receiving
-/// threads put frames into. Cheap to clone, and `Send`, so every socket
-/// of a stack can hold one.
+/// threads put frames into, or, for [`Links::packet_socket`], makes the
+/// `eventfd` the thread polls readable. Cheap to clone, and `Send`, so
+/// every socket of a stack can hold one.
 ///
 /// Wake-ups coalesce: while one is waiting in the channel, more calls add
 /// nothing, so a program writing byte by byte cannot flood the channel.
@@ -120,8 +139,17 @@ enum Message {
 /// new wake-up.
 #[derive(Clone)]
 pub struct Waker {
-    sender: mpsc::Sender<Message>,
+    target: WakeTarget,
     pending: Arc<AtomicBool>,
+}
+
+/// Where a [`Waker`] puts its wake-up.
+#[derive(Clone)]
+enum WakeTarget {
+    /// Into the channel of threaded links.
+    Channel(mpsc::Sender<Message>),
+    /// Into the eventfd that a polling stack thread waits on.
+    Fd(Arc<WakeFd>),
 }
 
 impl Waker {
@@ -130,7 +158,14 @@ impl Waker {
     pub fn wake(&self) {
         if !self.pending.swap(true, Ordering::SeqCst) {
             // The links may be gone (the stack stopped): nobody to wake.
-            let _ = self.sender.send(Message::Wake);
+            match &self.target {
+                WakeTarget::Channel(sender) => {
+                    let _ = sender.send(Message::Wake);
+                }
+                WakeTarget::Fd(fd) => {
+                    let _ = fd.wake();
+                }
+            }
         }
     }
 }
@@ -154,6 +189,9 @@ enum Inner {
         device: Box<dyn Device + Send>,
         buf: Vec<u8>,
     },
+    /// One packet socket, polled by the stack's own thread together with
+    /// the wake-up descriptor ([`Links::packet_socket`]).
+    Polled(Box<Polled>),
     Threaded {
         transmit: Vec<Transmit>,
         messages: mpsc::Receiver<Message>,
@@ -165,6 +203,85 @@ enum Inner {
         /// frame or error.
         threads: Vec<JoinHandle<()>>,
     },
+}
+
+/// A packet socket and the eventfd its [`Waker`]s write to.
+struct Polled {
+    socket: PacketSocket,
+    wake_fd: Arc<WakeFd>,
+    waker: Waker,
+    buf: Vec<u8>,
+    /// The last `try_recv` found nothing: a wait whose deadline has
+    /// passed need not ask again, and one that blocks goes straight to
+    /// `poll`.
+    known_empty: bool,
+}
+
+impl Polled {
+    // ANCHOR: polled_wait
+    /// Waits for a frame, a wake-up or `deadline`: frames already waiting
+    /// are read without blocking; only when there are none does the thread
+    /// sleep, in one `poll` on the socket and the eventfd.
+    fn wait(&mut self, deadline: Option<Instant>) -> io::Result<Wakeup> {
+        loop {
+            // A wake-up noticed without a system call. Cleared before the
+            // caller looks at its stack, as in the threaded links.
+            if self.waker.pending.load(Ordering::SeqCst) {
+                return self.take_wake_up();
+            }
+            if !self.known_empty {
+                if let Some(meta) = self.socket.try_recv(&mut self.buf)? {
+                    return Ok(Wakeup::Frame(received(0, &self.buf[..meta.len], meta)));
+                }
+                self.known_empty = true;
+            }
+            if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
+                return Ok(Wakeup::TimedOut);
+            }
+            let fds = [self.socket.as_fd(), self.wake_fd.as_fd()];
+            match wait_readable_any(fds, deadline) {
+                Ok(None) => return Ok(Wakeup::TimedOut),
+                Ok(Some([frame, woken])) => {
+                    if woken {
+                        return self.take_wake_up();
+                    }
+                    self.known_empty = !frame;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(Wakeup::Woken),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    // ANCHOR_END: polled_wait
+
+    /// Takes a wake-up: the flag first, then the eventfd's counter. A
+    /// `wake()` between the two writes to the eventfd after it was
+    /// cleared, and only costs one more round.
+    fn take_wake_up(&mut self) -> io::Result<Wakeup> {
+        self.waker.pending.store(false, Ordering::SeqCst);
+        self.wake_fd.clear()?;
+        // Frames may have come while we were busy.
+        self.known_empty = false;
+        Ok(Wakeup::Woken)
+    }
+
+    /// Sends `frames` with `sendmmsg`, a batch per call; a frame the
+    /// kernel refuses is skipped. Returns how many were refused.
+    fn send_burst(&self, frames: &[Vec<u8>]) -> usize {
+        let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        let (mut next, mut refused) = (0, 0);
+        while next < slices.len() {
+            match self.socket.send_batch(&slices[next..]) {
+                Ok(0) | Err(_) => {
+                    // The first frame of the batch was refused.
+                    refused += 1;
+                    next += 1;
+                }
+                Ok(sent) => next += sent,
+            }
+        }
+        refused
+    }
 }
 
 /// Where a threaded link sends from.
@@ -185,6 +302,28 @@ impl Links {
                 buf: vec![0; FRAME_BUFFER],
             },
         }
+    }
+
+    /// One packet socket, waited on by the stack's own thread: no
+    /// receiving thread, no channel. The thread sleeps in one `poll` on
+    /// the socket and on an `eventfd` that the [`Waker`] writes to, with
+    /// no periodic wake-ups; awake, it reads the frames waiting without
+    /// blocking, one `recvmsg` each.
+    pub fn packet_socket(socket: PacketSocket) -> io::Result<Links> {
+        let wake_fd = Arc::new(WakeFd::new()?);
+        let waker = Waker {
+            target: WakeTarget::Fd(Arc::clone(&wake_fd)),
+            pending: Arc::new(AtomicBool::new(false)),
+        };
+        Ok(Links {
+            inner: Inner::Polled(Box::new(Polled {
+                socket,
+                wake_fd,
+                waker,
+                buf: vec![0; FRAME_BUFFER],
+                known_empty: false,
+            })),
+        })
     }
 
     // ANCHOR: links_shared
@@ -215,8 +354,7 @@ impl Links {
         send: impl Device + Send + 'static,
         receive: impl Device + Send + 'static,
     ) -> io::Result<Links> {
-        let (waker, messages, stop) = Links::channel();
-        let sender = waker.sender.clone();
+        let (waker, sender, messages, stop) = Links::channel();
         let stopping = Arc::clone(&stop);
         let mut receive = receive;
         std::thread::Builder::new()
@@ -236,14 +374,20 @@ impl Links {
         })
     }
 
-    /// The channel of a threaded `Links`, its waker, its stop flag.
-    fn channel() -> (Waker, mpsc::Receiver<Message>, Arc<AtomicBool>) {
+    /// The channel of a threaded `Links` (its waker, a sending end for
+    /// the receiving threads, its receiving end), and its stop flag.
+    fn channel() -> (
+        Waker,
+        mpsc::Sender<Message>,
+        mpsc::Receiver<Message>,
+        Arc<AtomicBool>,
+    ) {
         let (sender, messages) = mpsc::channel();
         let waker = Waker {
-            sender,
+            target: WakeTarget::Channel(sender.clone()),
             pending: Arc::new(AtomicBool::new(false)),
         };
-        (waker, messages, Arc::new(AtomicBool::new(false)))
+        (waker, sender, messages, Arc::new(AtomicBool::new(false)))
     }
 
     /// A receiving thread per shared device; `check_every` is how often
@@ -252,11 +396,10 @@ impl Links {
         devices: Vec<Arc<dyn SharedDevice>>,
         check_every: Option<Duration>,
     ) -> io::Result<Links> {
-        let (waker, messages, stop) = Links::channel();
+        let (waker, sender, messages, stop) = Links::channel();
         let mut threads = Vec::new();
         for (port, device) in devices.iter().enumerate() {
-            let (device, sender, stop) =
-                (Arc::clone(device), waker.sender.clone(), Arc::clone(&stop));
+            let (device, sender, stop) = (Arc::clone(device), sender.clone(), Arc::clone(&stop));
             let thread = std::thread::Builder::new()
                 .name(format!("link {port}"))
                 .spawn(move || {
@@ -284,6 +427,7 @@ impl Links {
     pub fn waker(&self) -> Option<Waker> {
         match &self.inner {
             Inner::One { .. } => None,
+            Inner::Polled(polled) => Some(polled.waker.clone()),
             Inner::Threaded { waker, .. } => Some(waker.clone()),
         }
     }
@@ -292,12 +436,29 @@ impl Links {
     pub fn send(&mut self, port: usize, frame: &[u8]) -> io::Result<()> {
         match &mut self.inner {
             Inner::One { device, .. } if port == 0 => device.send(frame),
+            Inner::Polled(polled) if port == 0 => polled.socket.send(frame),
+            Inner::Polled(_) => Err(no_link(port)),
             Inner::Threaded { transmit, .. } => match transmit.get_mut(port) {
                 Some(Transmit::Shared(device)) => device.send(frame),
                 Some(Transmit::Owned(device)) => device.send(frame),
                 None => Err(no_link(port)),
             },
             Inner::One { .. } => Err(no_link(port)),
+        }
+    }
+
+    /// Sends a round's `frames` out of link `port`, and returns how many
+    /// the device refused (each is lost, as on a wire). A packet socket
+    /// ([`Links::packet_socket`]) sends them with `sendmmsg`, up to
+    /// [`PacketSocket::MAX_BATCH`] frames per system call; other devices
+    /// one [`send`](Links::send) each.
+    pub fn send_burst(&mut self, port: usize, frames: &[Vec<u8>]) -> usize {
+        match &mut self.inner {
+            Inner::Polled(polled) if port == 0 => polled.send_burst(frames),
+            _ => frames
+                .iter()
+                .filter(|frame| self.send(port, frame).is_err())
+                .count(),
         }
     }
 
@@ -312,6 +473,10 @@ impl Links {
                 Ok(None) => Ok(None),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(None),
                 Err(err) => Err(err),
+            },
+            Inner::Polled(polled) => match polled.wait(deadline)? {
+                Wakeup::Frame(received) => Ok(Some(received)),
+                Wakeup::Woken | Wakeup::TimedOut => Ok(None),
             },
             Inner::Threaded {
                 messages, waker, ..
@@ -347,6 +512,7 @@ impl Links {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(Wakeup::Woken),
                 Err(err) => Err(err),
             },
+            Inner::Polled(polled) => polled.wait(deadline),
             Inner::Threaded {
                 messages, waker, ..
             } => {

@@ -18,6 +18,8 @@
 //! - giving up every privilege once the sockets are open is layer 2's
 //!   `l2_link::sys::drop_capabilities`, which the exercises call directly.
 //! - [`interface_ipv4`] — the address the kernel holds on an interface.
+//! - [`WakeFd`] — an `eventfd`: how a program's thread wakes the stack's
+//!   thread that waits in `poll` on its packet socket.
 //!
 //! Time: every receive carries the kernel's arrival stamp
 //! (`SO_TIMESTAMPNS`), and every send returns the kernel's software
@@ -43,6 +45,7 @@ mod raw_ip_socket;
 mod socket;
 mod tx_timestamp;
 mod udp_probe;
+mod wake_fd;
 
 pub use icmp_socket::IcmpSocket;
 pub use interface::interface_ipv4;
@@ -51,3 +54,4 @@ pub use raw_ip_socket::RawIpSocket;
 pub use socket::RawRecv;
 pub use tx_timestamp::{SendTimeSource, SentAt};
 pub use udp_probe::UdpProbeSocket;
+pub use wake_fd::WakeFd;

@@ -8,10 +8,16 @@
 //!            │ changed something? Waker::wake()  ──┐     │
 //!            └─────────────────────────────────────┼─────┘
 //!                                                  ▼
-//!  device ──► receive thread ──► channel ──► stack thread: wait(next timer)
-//!                                              lock: receive / poll
-//!                                              unlock: notify_all, send frames
+//!  packet socket ──► poll(socket, eventfd) ◄── Waker (eventfd)
+//!                        │
+//!                        ▼
+//!                  stack thread: read what waits, lock: receive / poll
+//!                                unlock: notify_all, sendmmsg the frames
 //! ```
+//!
+//! Over in-memory cables ([`Stack::over_devices`]) a receiving thread per
+//! link feeds the stack's thread through a channel instead (l3-net's
+//! `Links::split`): the same loop, one hand-over more.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -26,7 +32,7 @@ use l2_link::device::{CableEnd, Device};
 use l2_link::sys::PacketSocket;
 use l2_link::wire::{EtherType, EthernetFrame, MacAddr};
 use l3_net::stack::driver::{Waker, Wakeup};
-use l3_net::stack::{Interface, InterfaceConfig, Links, SharedDevice};
+use l3_net::stack::{Interface, InterfaceConfig, Links};
 use l3_net::wire::{IpProtocol, Ipv4Packet};
 
 use super::config::StackConfig;
@@ -156,8 +162,7 @@ impl Stack {
             prefix_len,
             mtu: socket.mtu(),
         };
-        let device: Arc<dyn SharedDevice> = Arc::new(socket);
-        Stack::start(interface, Links::shared_quiet(vec![device])?, config)
+        Stack::start(interface, Links::packet_socket(socket)?, config)
     }
     // ANCHOR_END: stack_open
 
@@ -375,17 +380,21 @@ impl Drop for Runtime {
 
 // ANCHOR: runtime_loop
 /// The stack's thread: sleep until a frame, a wake-up or the next timer;
-/// then, under the lock, hand the stack what came and let it run its
-/// timers; then, without the lock, wake the sockets and put the frames on
-/// the wire. With nothing to do, `poll_at` is `None` and the thread sleeps
-/// until something arrives — no periodic wake-ups at all.
+/// take whatever else is already waiting (without the lock, so the
+/// programs keep reading and writing meanwhile); then, under the lock,
+/// hand the stack what came and let it run its timers; then, without the
+/// lock, wake the sockets and put the frames on the wire. With nothing to
+/// do, `poll_at` is `None` and the thread sleeps until something arrives —
+/// no periodic wake-ups at all.
 fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>, keep_trace: bool) {
     let mut deadline: Option<Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
         let woke = links.wait(deadline);
+        take_batch(&mut links, woke, &mut batch);
         let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.stats.wakeups += 1;
-        take_batch(&mut state, &mut links, woke);
+        hand_over(&mut state, batch.drain(..));
         state.stack.poll(Instant::now());
         let frames = state.stack.drain_transmit();
         // The interface's log (ARP, ICMP) is not shown; drained so that
@@ -421,11 +430,28 @@ fn run(shared: &Shared, mut links: Links, mut trace: Option<TraceFormatter>, kee
 }
 // ANCHOR_END: runtime_loop
 
-/// Hands the stack what woke its thread, and whatever else already waits
-/// in the channel, up to [`BATCH`] messages.
-fn take_batch(state: &mut Guarded, links: &mut Links, first: io::Result<Wakeup>) {
+/// Collects into `batch` what woke the stack's thread, and whatever else
+/// is already waiting on the links, up to [`BATCH`] in all; stops at the
+/// first error.
+fn take_batch(links: &mut Links, first: io::Result<Wakeup>, batch: &mut Vec<io::Result<Wakeup>>) {
     let mut woke = first;
-    for taken in 1.. {
+    loop {
+        let failed = woke.is_err();
+        batch.push(woke);
+        if batch.len() == BATCH || failed {
+            return;
+        }
+        woke = match links.wait(Some(Instant::now())) {
+            Ok(Wakeup::TimedOut) => return, // nothing more waiting
+            other => other,
+        };
+    }
+}
+
+/// Hands the stack a batch (under the lock): the frames, in the order
+/// they came; an error ends the stack, as a failed device.
+fn hand_over(state: &mut Guarded, batch: impl Iterator<Item = io::Result<Wakeup>>) {
+    for woke in batch {
         match woke {
             Ok(Wakeup::Frame(received)) => {
                 state.stats.frames_in += 1;
@@ -436,13 +462,6 @@ fn take_batch(state: &mut Guarded, links: &mut Links, first: io::Result<Wakeup>)
             Ok(Wakeup::Woken | Wakeup::TimedOut) => {}
             Err(error) => state.failure = Some((error.kind(), error.to_string())),
         }
-        if taken == BATCH || state.failure.is_some() {
-            return;
-        }
-        woke = match links.wait(Some(Instant::now())) {
-            Ok(Wakeup::TimedOut) => return, // nothing more waiting
-            other => other,
-        };
     }
 }
 
@@ -537,15 +556,11 @@ fn print_trace(formatter: &mut TraceFormatter, records: Vec<TraceRecord>) {
     eprint!("{lines}");
 }
 
-/// Puts `frames` on the wire. A frame the device refuses is lost, as on a
+/// Puts `frames` on the wire (a packet socket takes them with `sendmmsg`,
+/// a batch per system call). A frame the device refuses is lost, as on a
 /// real wire (TCP sends it again), and counted.
 fn send_frames(shared: &Shared, links: &mut Links, frames: &[Vec<u8>]) {
-    let mut refused = 0;
-    for frame in frames {
-        if links.send(0, frame).is_err() {
-            refused += 1;
-        }
-    }
+    let refused = links.send_burst(0, frames) as u64;
     if refused > 0 {
         shared
             .state
