@@ -5,9 +5,26 @@
 //! The caller only offers bytes inside the receive window it advertised,
 //! and the window never promises more than the receive buffer's free
 //! space, so what is held here always fits in the buffer once the gap is
-//! filled: the queue is bounded by the window.
+//! filled: the queue's bytes are bounded by the window.
+//!
+//! Its *blocks* are bounded too, by [`MAX_BLOCKS`]. Without that bound a
+//! peer sending one byte at every other sequence number would make tens of
+//! thousands of one-byte blocks in a 64 KiB window, each costing far more
+//! memory than its byte and every insert walking all of them. Data that
+//! would open a new block beyond the bound is not held: it is dropped, as
+//! if lost, and the sender retransmits it (smoltcp's assembler holds a
+//! fixed handful of ranges the same way; Linux prunes its out-of-order
+//! queue under memory pressure).
 
 use crate::wire::TcpSeqNumber;
+
+/// The most separate blocks held at once. A real peer's losses make a few
+/// holes per window; 64 is far beyond that and keeps every insert cheap.
+pub const MAX_BLOCKS: usize = 64;
+
+/// How many recently changed blocks are remembered for SACK: an option has
+/// room for four at most (RFC 2018 §3).
+const MAX_RECENT: usize = 4;
 
 // ANCHOR: ooo_reassembly
 /// Out-of-order data, as sorted, disjoint, non-adjacent blocks of bytes.
@@ -43,14 +60,23 @@ impl Reassembly {
         self.recent.clear();
     }
 
+    /// Blocks held: separate runs of bytes with gaps between them.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
     /// Holds `data`, which starts at `seq`, keeping only what no block has
     /// already (duplicates are common: the peer retransmits). The caller
-    /// has trimmed `data` to the window.
-    pub fn insert(&mut self, seq: TcpSeqNumber, data: &[u8]) {
+    /// has trimmed `data` to the window. Returns false, holding nothing,
+    /// when the data would open a block beyond [`MAX_BLOCKS`].
+    pub fn insert(&mut self, seq: TcpSeqNumber, data: &[u8]) -> bool {
         if data.is_empty() {
-            return;
+            return true;
         }
         let end = seq + data.len();
+        if self.blocks.len() >= MAX_BLOCKS && !self.touches_a_block(seq, end) {
+            return false;
+        }
         // Copy in the parts that fall between existing blocks.
         let mut cursor = seq;
         let mut pieces = Vec::new();
@@ -86,8 +112,22 @@ impl Reassembly {
         {
             self.recent.retain(|s| *s != start);
             self.recent.insert(0, start);
+            self.recent.truncate(MAX_RECENT);
         }
         self.forget_stale_recent();
+        true
+    }
+
+    /// Whether `[seq, end)` overlaps or adjoins a block held: then it
+    /// extends or joins blocks rather than opening a new one.
+    fn touches_a_block(&self, seq: TcpSeqNumber, end: TcpSeqNumber) -> bool {
+        // The first block starting after `end` and everything beyond it
+        // cannot touch; of the others only the last can reach `seq`.
+        let after = self.blocks.partition_point(|(start, _)| *start <= end);
+        after
+            .checked_sub(1)
+            .and_then(|last| self.blocks.get(last))
+            .is_some_and(|(start, bytes)| *start + bytes.len() >= seq)
     }
 
     /// Takes the bytes that now continue the stream at `rcv_nxt` (the
@@ -176,5 +216,42 @@ mod tests {
         queue.insert(base + 25, &stream[25..35]);
         assert_eq!(queue.take_contiguous(base + 25), stream[25..40].to_vec());
         assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_one_byte_islands_is_held_to_max_blocks_and_still_assembles() {
+        let base = TcpSeqNumber(1000);
+        let stream: Vec<u8> = (0..=255u8).cycle().take(65_536).collect();
+        let mut queue = Reassembly::new();
+        // One byte at every other sequence number: 32k islands offered.
+        let mut held = 0;
+        for at in (1..stream.len()).step_by(2) {
+            if queue.insert(base + at, &stream[at..at + 1]) {
+                held += 1;
+            }
+            assert!(queue.block_count() <= MAX_BLOCKS);
+        }
+        assert_eq!(held, MAX_BLOCKS, "islands beyond the bound are dropped");
+        assert_eq!(queue.len(), MAX_BLOCKS);
+        // Bytes that touch a held block are still taken at the bound…
+        assert!(queue.insert(base + 2, &stream[2..3]));
+        assert_eq!(queue.block_count(), MAX_BLOCKS - 1, "two islands joined");
+        // …and the whole stream assembles once the peer resends it.
+        queue.insert(base + 1, &stream[1..]);
+        assert_eq!(queue.block_count(), 1);
+        assert!(queue.take_contiguous(base + 1) == stream[1..], "the stream");
+        assert!(queue.sack_blocks(4).is_empty());
+    }
+
+    #[test]
+    fn sack_remembers_only_the_four_newest_blocks_first() {
+        let base = TcpSeqNumber(0);
+        let mut queue = Reassembly::new();
+        for island in 1..=6 {
+            queue.insert(base + island * 10, &[island as u8]);
+        }
+        let blocks = queue.sack_blocks(4);
+        let starts: Vec<u32> = blocks.iter().map(|(s, _)| s.0).collect();
+        assert_eq!(starts, [60, 50, 40, 30]);
     }
 }

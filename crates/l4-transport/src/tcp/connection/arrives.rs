@@ -647,8 +647,8 @@ impl Connection {
             0
         };
         let fits = seg.payload.len().min(room);
-        self.reassembly.insert(data_seq, &seg.payload[..fits]);
-        if seg.fin && fits == seg.payload.len() {
+        let held = self.reassembly.insert(data_seq, &seg.payload[..fits]);
+        if held && seg.fin && fits == seg.payload.len() {
             self.fin_out_of_order = Some(data_seq + fits);
         }
     }
