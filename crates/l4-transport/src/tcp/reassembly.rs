@@ -18,9 +18,11 @@
 
 use crate::wire::TcpSeqNumber;
 
+// ANCHOR: max_blocks
 /// The most separate blocks held at once. A real peer's losses make a few
 /// holes per window; 64 is far beyond that and keeps every insert cheap.
 pub const MAX_BLOCKS: usize = 64;
+// ANCHOR_END: max_blocks
 
 /// How many recently changed blocks are remembered for SACK: an option has
 /// room for four at most (RFC 2018 §3).
@@ -74,9 +76,11 @@ impl Reassembly {
             return true;
         }
         let end = seq + data.len();
+        // ANCHOR: max_blocks_check
         if self.blocks.len() >= MAX_BLOCKS && !self.touches_a_block(seq, end) {
             return false;
         }
+        // ANCHOR_END: max_blocks_check
         // Copy in the parts that fall between existing blocks.
         let mut cursor = seq;
         let mut pieces = Vec::new();
