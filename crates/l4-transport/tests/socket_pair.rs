@@ -21,7 +21,7 @@ use l3_net::stack::InterfaceConfig;
 use l4_transport::socket::{
     NetStack, Stack, StackConfig, TcpListener, TcpStream, TraceFormatter, TraceStyle, UdpSocket,
 };
-use l4_transport::tcp::{IsnGenerator, State, TraceEvent};
+use l4_transport::tcp::{IsnGenerator, State, TcpConfig, TraceEvent};
 
 const MAC_A: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x0a]);
 const MAC_B: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x0b]);
@@ -71,6 +71,10 @@ struct Pair {
     a_sent: Frames,
     b_sent: Frames,
 }
+
+/// Bytes of every segment the timestamps option takes when both ends use
+/// it (RFC 7323 §3: kind, length, TSval, TSecr, padded with two NOPs).
+const TIMESTAMPS_OPTION: usize = 12;
 
 fn pair(config: StackConfig) -> Pair {
     pair_with(config, |end| Box::new(end))
@@ -275,9 +279,10 @@ fn a_mebibyte_echoed_over_tcp_comes_back_byte_identical_and_both_ends_close_clea
             2,
             "SYN and SYN,ACK"
         );
-        // Each side's MSS: its MTU (1500) minus 40.
+        // Each side's MSS: its MTU (1500) minus 40; the timestamps option
+        // (RFC 7323 §3) takes 12 of those bytes in every segment.
         let largest = segments.iter().map(|s| s.payload).max().unwrap();
-        assert_eq!(largest, 1460);
+        assert_eq!(largest, 1460 - TIMESTAMPS_OPTION);
         let carried: usize = tcp_segments(&net.a_sent).iter().map(|s| s.payload).sum();
         assert_eq!(carried, MIB, "no retransmission on a lossless cable");
     });
@@ -586,12 +591,18 @@ fn a_router_saying_fragmentation_needed_lowers_the_mss_and_a_mebibyte_still_arri
                 _ => None,
             })
             .collect();
-        assert_eq!(lowered, vec![usize::from(NARROW_MTU) - 40]);
+        assert_eq!(
+            lowered,
+            vec![usize::from(NARROW_MTU) - 40 - TIMESTAMPS_OPTION]
+        );
         let segments = tcp_payloads_and_df(&a_sent);
         assert!(segments.iter().all(|&(_, df)| df), "Don't Fragment on all");
         let too_big = segments.iter().filter(|&&(len, _)| len > 1240).count();
         assert_eq!(too_big as u32, frag_needed, "each big one was answered");
-        assert_eq!(segments.iter().map(|s| s.0).max(), Some(1460));
+        assert_eq!(
+            segments.iter().map(|s| s.0).max(),
+            Some(1460 - TIMESTAMPS_OPTION)
+        );
 
         // A second connection starts from what the first one learned:
         // its SYN already asks for segments that fit (the path-MTU cache
@@ -814,6 +825,10 @@ fn netstack(mac: MacAddr, addr: Ipv4Addr, t0: Instant, trace: bool) -> NetStack 
     });
     let config = StackConfig {
         trace: trace.then_some(TraceStyle::Relative),
+        // The sans-IO basics (MSS the only option, every segment ACKed at
+        // once), so that these tests see exactly the segments they name;
+        // the threaded pairs above run the full RFC 7323 default.
+        tcp: TcpConfig::default(),
         ..StackConfig::default()
     };
     NetStack::new(interface, config, IsnGenerator::new([7; 16], t0), 0)

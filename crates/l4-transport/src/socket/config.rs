@@ -13,7 +13,11 @@ pub struct StackConfig {
     /// The template for every TCP connection. The stack lowers its `mss`
     /// per connection to what the path carries (the interface's MTU or the
     /// path MTU, minus 40 bytes of IPv4 and TCP headers, RFC 9293
-    /// §3.7.1), and sets its `trace` from [`StackConfig::trace`].
+    /// §3.7.1), and sets its `trace` from [`StackConfig::trace`]. Default
+    /// [`TcpConfig::rfc7323`]: window scaling, timestamps, SACK, delayed
+    /// ACKs and limited transmit, as a stack on a real network should
+    /// have (the sans-IO `TcpConfig::default()` keeps them off, so that
+    /// step tests of the basics see the basics).
     pub tcp: TcpConfig,
     /// Connections a listening port holds before they are accepted (half-open
     /// ones included), for [`super::TcpListener::bind`]. Default 16.
@@ -57,7 +61,7 @@ pub enum TraceStyle {
 impl Default for StackConfig {
     fn default() -> StackConfig {
         StackConfig {
-            tcp: TcpConfig::default(),
+            tcp: TcpConfig::rfc7323(),
             backlog: 16,
             udp_queue: 64,
             close_timeout: Duration::from_secs(10),
