@@ -58,8 +58,11 @@
 //!
 //! **Idle costs nothing.** When no timer runs (an established connection
 //! with nothing in flight has none), `poll_at` is `None` and the stack's
-//! thread waits on the channel with no deadline at all; the receive thread
-//! blocks in the device with no deadline either
+//! thread waits with no deadline at all — in one `poll` on the packet
+//! socket and the waker's eventfd
+//! ([`Links::packet_socket`](l3_net::stack::Links::packet_socket)), or, on
+//! devices without a file descriptor, on a channel fed by a receive thread
+//! that blocks with no deadline either
 //! ([`Links::shared_quiet`](l3_net::stack::Links::shared_quiet)); the
 //! program sleeps on the condition variable. No thread wakes up until a
 //! frame arrives, a program calls, or a timer is really due — no polling
