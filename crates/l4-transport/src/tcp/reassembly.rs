@@ -7,7 +7,7 @@
 //! space, so what is held here always fits in the buffer once the gap is
 //! filled: the queue's bytes are bounded by the window.
 //!
-//! Its *blocks* are bounded too, by [`MAX_BLOCKS`]. Without that bound a
+//! Its *blocks* are bounded too, by `MAX_BLOCKS`. Without that bound a
 //! peer sending one byte at every other sequence number would make tens of
 //! thousands of one-byte blocks in a 64 KiB window, each costing far more
 //! memory than its byte and every insert walking all of them. Data that
@@ -70,7 +70,7 @@ impl Reassembly {
     /// Holds `data`, which starts at `seq`, keeping only what no block has
     /// already (duplicates are common: the peer retransmits). The caller
     /// has trimmed `data` to the window. Returns false, holding nothing,
-    /// when the data would open a block beyond [`MAX_BLOCKS`].
+    /// when the data would open a block beyond `MAX_BLOCKS`.
     pub fn insert(&mut self, seq: TcpSeqNumber, data: &[u8]) -> bool {
         if data.is_empty() {
             return true;
