@@ -896,8 +896,12 @@ fn two_netstacks_shake_hands_without_threads_and_the_trace_tells_it_like_tcpdump
     let back = "198.18.0.11:7 > 198.18.0.10:49152";
     assert_eq!(lines.len(), 5, "{lines:#?}");
     assert!(lines[0].starts_with(&format!("{out}: Flags [S], seq ")));
-    assert!(lines[0].ends_with(", win 65535, options [mss 1460], length 0"));
+    // Every option, in header order, as tcpdump prints it: the basic
+    // config offers SACK and a window scale of 0 (scaling possible, not used).
+    let syn_options = ", win 65535, options [mss 1460,nop,nop,sackOK,nop,wscale 0], length 0";
+    assert!(lines[0].ends_with(syn_options), "{}", lines[0]);
     assert!(lines[1].starts_with(&format!("{back}: Flags [S.], seq ")));
+    assert!(lines[1].ends_with(syn_options), "{}", lines[1]);
     assert_eq!(
         lines[2],
         format!("{out}: Flags [.], seq 1, ack 1, win 65535, length 0")

@@ -440,30 +440,41 @@ fn the_scaled_window_is_the_free_buffer_shifted_and_the_edge_never_moves_left() 
 // Timestamps: RTT and PAWS (RFC 7323 §3–5)
 // ---------------------------------------------------------------------------
 
+/// The RTT samples of a connection's trace since the last look.
+fn rtt_samples(t: &mut Test) -> Vec<Duration> {
+    t.conn
+        .take_trace()
+        .into_iter()
+        .filter_map(|e| match e {
+            TraceEvent::RttSample { rtt, .. } => Some(rtt),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Linux's rule (`tcp_ack_update_rtt`): the timed segment gives a
+/// precise sample; the timestamp echo, which counts whole milliseconds,
+/// is used only for the ACK of retransmitted data, where Karn's rule
+/// leaves no precise time, and is never less than one tick.
 #[test]
-fn every_ack_gives_an_rtt_sample_from_its_timestamp_echo_even_after_a_retransmission() {
+fn the_rtt_is_the_timed_segments_precise_time_and_the_timestamp_echo_only_after_a_retransmission() {
+    let us = Duration::from_micros(1);
     let (mut t, _) = established(immediate_acks(), 0, 100);
     t.conn.take_trace();
     assert_eq!(t.conn.send(b"hello"), 5);
     let data = t.expect_one();
     let (tsval, tsecr) = data.timestamps().expect("every segment carries them");
     assert_eq!(tsecr, 100, "TS.Recent: the SYN,ACK's TSval");
-    t.advance(50 * MS);
+    // A LAN's round trip: 300 µs. The echo would say 0 ticks; the timed
+    // segment says 300 µs.
+    t.advance(300 * us);
     t.recv(&seg(PEER_ISS + 1).ack(ISS + 6).ts(101, tsval));
-    let samples = |t: &mut Test| -> Vec<Duration> {
-        t.conn
-            .take_trace()
-            .into_iter()
-            .filter_map(|e| match e {
-                TraceEvent::RttSample { rtt, .. } => Some(rtt),
-                _ => None,
-            })
-            .collect()
-    };
-    assert_eq!(samples(&mut t), [50 * MS]);
-    // Lost, then retransmitted at the RTO (1 s). Without timestamps,
-    // Karn's rule forbids a sample from its ACK; the echo tells which
-    // copy arrived, so the retransmission is measured: 30 ms.
+    assert_eq!(rtt_samples(&mut t), [300 * us]);
+
+    // Lost, then retransmitted at the RTO (1 s). Karn's rule forbids a
+    // sample from the send times (the ACK could answer either copy); the
+    // echo tells which copy arrived, so the retransmission is measured
+    // in whole ticks: 30 ms, not 30.4.
     t.conn.send(b"again");
     let first = t.expect_one();
     t.advance(Duration::from_secs(1));
@@ -475,9 +486,40 @@ fn every_ack_gives_an_rtt_sample_from_its_timestamp_echo_even_after_a_retransmis
         1000,
         "a 1 ms clock: 1000 ticks later"
     );
-    t.advance(30 * MS);
+    t.advance(30 * MS + 400 * us);
     t.recv(&seg(PEER_ISS + 1).ack(ISS + 11).ts(102, resent_ts));
-    assert_eq!(samples(&mut t), [30 * MS]);
+    assert_eq!(rtt_samples(&mut t), [30 * MS]);
+
+    // Once the retransmitted data is acknowledged, new data is timed
+    // precisely again.
+    t.conn.send(b"fresh");
+    let fresh = t.expect_one();
+    t.advance(250 * us);
+    t.recv(
+        &seg(PEER_ISS + 1)
+            .ack(ISS + 16)
+            .ts(103, fresh.timestamps().unwrap().0),
+    );
+    assert_eq!(rtt_samples(&mut t), [250 * us]);
+}
+
+/// An echo of the current tick is a round trip shorter than a tick, not
+/// none: the sample is one tick (RFC 7323 Appendix G, Linux), so SRTT is
+/// not pulled to zero.
+#[test]
+fn a_timestamp_echo_of_this_very_tick_counts_as_one_tick() {
+    let (mut t, _) = established(immediate_acks(), 0, 100);
+    t.conn.take_trace();
+    t.conn.send(b"lost");
+    let first = t.expect_one();
+    t.advance(Duration::from_secs(1));
+    let resent = t.expect_one();
+    assert_eq!(resent.seq(), first.seq(), "retransmitted at the RTO");
+    let (resent_ts, _) = resent.timestamps().unwrap();
+    t.advance(Duration::from_micros(200));
+    t.recv(&seg(PEER_ISS + 1).ack(ISS + 5).ts(101, resent_ts));
+    let samples = rtt_samples(&mut t);
+    assert_eq!(samples, [MS], "0 ticks elapsed, sampled as 1");
 }
 
 #[test]

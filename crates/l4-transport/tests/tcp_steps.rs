@@ -1664,7 +1664,7 @@ fn the_trace_records_segments_both_ways() {
         lines,
         [
             "state CLOSED → SYN-SENT",
-            "out [S] seq 1000 win 65535 <mss 1460> len 0",
+            "out [S] seq 1000 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 0> len 0",
             "in  [S.] seq 5000 ack 1001 win 65535 <mss 1460> len 0",
             "rtt 0ns: srtt 0ns rttvar 0ns rto 1s",
             "state SYN-SENT → ESTABLISHED",

@@ -19,7 +19,7 @@ fn summary(flags: TcpFlags, seq: u32, ack: Option<u32>, len: usize) -> SegmentSu
         ack: ack.map(TcpSeqNumber),
         window: 8000,
         len,
-        mss: None,
+        options: Vec::new(),
     }
 }
 

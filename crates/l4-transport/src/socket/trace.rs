@@ -19,7 +19,7 @@ use std::net::SocketAddrV4;
 use std::time::Instant;
 
 use super::config::TraceStyle;
-use crate::tcp::{SegmentSummary, State, TraceEvent};
+use crate::tcp::{SegmentSummary, State, TraceEvent, write_options};
 use crate::wire::{TcpFlags, TcpSeqNumber};
 
 /// One event of one connection (or of the stack, about a segment for no
@@ -166,8 +166,12 @@ impl TraceFormatter {
             let _ = write!(text, ", ack {}", show(ack, receiver));
         }
         let _ = write!(text, ", win {}", segment.window);
-        if let Some(mss) = segment.mss {
-            let _ = write!(text, ", options [mss {mss}]");
+        if !segment.options.is_empty() {
+            // SACK blocks describe the receiver's data, so they count from
+            // its ISN, as the ACK does (tcpdump's relative SACK).
+            text.push_str(", options [");
+            let _ = write_options(&mut text, &segment.options, |n| show(n, receiver));
+            text.push(']');
         }
         let _ = write!(text, ", length {}", segment.len);
         text
@@ -185,20 +189,38 @@ enum Direction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::OptionSummary;
+    use crate::wire::SackBlocks;
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
     const US: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 2), 50000);
     const THEM: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 1), 7);
 
+    /// A segment with Linux's option layout: on a SYN, `mss 1460,sackOK,
+    /// TS val 100 ecr 0,nop,wscale 7`; on others, no options.
     fn summary(flags: TcpFlags, seq: u32, ack: Option<u32>, len: usize) -> SegmentSummary {
+        let options = if flags.contains(TcpFlags::SYN) {
+            vec![
+                OptionSummary::MaxSegmentSize(1460),
+                OptionSummary::SackPermitted,
+                OptionSummary::Timestamps {
+                    tsval: 100,
+                    tsecr: 0,
+                },
+                OptionSummary::NoOperation,
+                OptionSummary::WindowScale(7),
+            ]
+        } else {
+            Vec::new()
+        };
         SegmentSummary {
             flags,
             seq: TcpSeqNumber::from(seq),
             ack: ack.map(TcpSeqNumber::from),
             window: 65535,
             len,
-            mss: flags.contains(TcpFlags::SYN).then_some(1460),
+            options,
         }
     }
 
@@ -248,8 +270,8 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "  0.000000 198.18.0.2:50000 > 198.18.0.1:7: Flags [S], seq 4294967295, win 65535, options [mss 1460], length 0",
-                "  0.001000 198.18.0.1:7 > 198.18.0.2:50000: Flags [S.], seq 1000, ack 0, win 65535, options [mss 1460], length 0",
+                "  0.000000 198.18.0.2:50000 > 198.18.0.1:7: Flags [S], seq 4294967295, win 65535, options [mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7], length 0",
+                "  0.001000 198.18.0.1:7 > 198.18.0.2:50000: Flags [S.], seq 1000, ack 0, win 65535, options [mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7], length 0",
                 "  0.001000 198.18.0.2:50000 > 198.18.0.1:7: Flags [.], seq 1, ack 1, win 65535, length 0",
                 "  0.002000 198.18.0.2:50000 > 198.18.0.1:7: Flags [P.], seq 1:6, ack 1, win 65535, length 5",
                 "  0.003000 198.18.0.1:7 > 198.18.0.2:50000: Flags [.], seq 1, ack 6, win 65535, length 0",
@@ -264,6 +286,46 @@ mod tests {
         let lines: Vec<String> = handshake(t0).iter().map(|r| formatter.format(r)).collect();
         assert!(lines[2].ends_with("Flags [.], seq 0, ack 1001, win 65535, length 0"));
         assert!(lines[3].ends_with("Flags [P.], seq 0:5, ack 1001, win 65535, length 5"));
+    }
+
+    /// After the handshake, timestamps and SACK blocks show as tcpdump
+    /// shows them; the blocks count from the ISN of the side whose data
+    /// they describe (the peer's, 1000 here: edge 3001 shows as 2001),
+    /// or are the wire's numbers in the absolute style.
+    #[test]
+    fn later_segments_show_their_timestamps_and_sack_blocks() {
+        let t0 = Instant::now();
+        let mut ack = summary(TcpFlags::ACK, 0, Some(2001), 0);
+        let blocks = [(TcpSeqNumber(3001), TcpSeqNumber(4449))];
+        ack.options = vec![
+            OptionSummary::NoOperation,
+            OptionSummary::NoOperation,
+            OptionSummary::Timestamps {
+                tsval: 130,
+                tsecr: 456,
+            },
+            OptionSummary::NoOperation,
+            OptionSummary::NoOperation,
+            OptionSummary::SackBlocks(SackBlocks::new(&blocks).expect("one block")),
+        ];
+        let expected = [
+            (
+                TraceStyle::Relative,
+                "Flags [.], seq 1, ack 1001, win 65535, options [nop,nop,TS val 130 ecr 456,nop,nop,sack 1 {2001:3449}], length 0",
+            ),
+            (
+                TraceStyle::Absolute,
+                "Flags [.], seq 0, ack 2001, win 65535, options [nop,nop,TS val 130 ecr 456,nop,nop,sack 1 {3001:4449}], length 0",
+            ),
+        ];
+        for (style, tail) in expected {
+            let mut formatter = TraceFormatter::new(style);
+            let mut records = handshake(t0);
+            records.truncate(2);
+            records.push(sent(t0 + Duration::from_millis(2), ack.clone()));
+            let lines: Vec<String> = records.iter().map(|r| formatter.format(r)).collect();
+            assert!(lines[2].ends_with(tail), "{style:?}: {}", lines[2]);
+        }
     }
 
     #[test]

@@ -71,7 +71,9 @@ pub use rto::{
     CLOCK_GRANULARITY, RTO_AFTER_SYN_TIMEOUT, RetransmitTimer, RtoBounds, RttEstimator, RttSnapshot,
 };
 pub use sack::{MAX_SACKED_RANGES, Scoreboard};
-pub use segment::{OutOptions, OutSegment, SegmentSummary, reset_for};
+pub use segment::{
+    OptionSummary, OutOptions, OutSegment, SegmentSummary, reset_for, write_options,
+};
 pub use state::State;
 pub use timestamps::PAWS_IDLE_LIMIT;
 pub use trace::{CongestionCause, MAX_UNDRAINED_EVENTS, TraceEvent};

@@ -141,7 +141,7 @@ impl OutSegment {
 }
 
 /// What a trace line says about a segment: tcpdump's fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentSummary {
     /// The control bits.
     pub flags: TcpFlags,
@@ -149,12 +149,14 @@ pub struct SegmentSummary {
     pub seq: TcpSeqNumber,
     /// SEG.ACK, when the ACK bit is set.
     pub ack: Option<TcpSeqNumber>,
-    /// SEG.WND.
+    /// SEG.WND, as sent: unscaled (RFC 7323 §2.2 shifts it by the
+    /// sender's window scale on every segment but a SYN).
     pub window: u16,
     /// Bytes of data.
     pub len: usize,
-    /// The MSS option, if any.
-    pub mss: Option<u16>,
+    /// Every option, in header order, No-Operations included: the trace
+    /// shows the header as it is, like tcpdump.
+    pub options: Vec<OptionSummary>,
 }
 
 impl SegmentSummary {
@@ -169,14 +171,15 @@ impl SegmentSummary {
                 .then_some(segment.ack_number),
             window: segment.window_len,
             len: segment.payload.len(),
-            mss: segment.mss(),
+            options: segment.options.iter().map(OptionSummary::of).collect(),
         }
     }
 }
 
 impl fmt::Display for SegmentSummary {
-    /// tcpdump's words: `[P.] seq 1001:1101 ack 5001 win 65535 len 100`
-    /// (a range when there is data, as tcpdump prints it).
+    /// tcpdump's words with the wire's numbers: `[P.] seq 1001:1101 ack
+    /// 5001 win 65535 <nop,nop,TS val 7 ecr 3> len 100` (a range when there
+    /// is data, as tcpdump prints it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} seq {}", self.flags, self.seq)?;
         if self.len > 0 {
@@ -186,11 +189,104 @@ impl fmt::Display for SegmentSummary {
             write!(f, " ack {ack}")?;
         }
         write!(f, " win {}", self.window)?;
-        if let Some(mss) = self.mss {
-            write!(f, " <mss {mss}>")?;
+        if !self.options.is_empty() {
+            f.write_str(" <")?;
+            write_options(f, &self.options, |n| u32::from(n) as usize)?;
+            f.write_str(">")?;
         }
         write!(f, " len {}", self.len)
     }
+}
+
+/// One TCP option as a trace shows it: [`TcpOption`] without the borrow,
+/// so that a summary outlives the segment's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionSummary {
+    /// End of Option List (kind 0).
+    EndOfList,
+    /// No-Operation (kind 1): alignment.
+    NoOperation,
+    /// Maximum Segment Size (kind 2).
+    MaxSegmentSize(u16),
+    /// Window Scale (kind 3): the sender's shift count.
+    WindowScale(u8),
+    /// SACK-Permitted (kind 4).
+    SackPermitted,
+    /// SACK blocks (kind 5).
+    SackBlocks(SackBlocks),
+    /// Timestamps (kind 8): TSval and TSecr.
+    Timestamps {
+        /// Timestamp Value.
+        tsval: u32,
+        /// Timestamp Echo Reply.
+        tsecr: u32,
+    },
+    /// A kind we do not interpret, with the bytes after its length.
+    Unknown {
+        /// The kind byte.
+        kind: u8,
+        /// The option's data.
+        data: Vec<u8>,
+    },
+}
+
+impl OptionSummary {
+    /// The summary of `option`.
+    pub fn of(option: &TcpOption<'_>) -> OptionSummary {
+        match *option {
+            TcpOption::EndOfList => OptionSummary::EndOfList,
+            TcpOption::NoOperation => OptionSummary::NoOperation,
+            TcpOption::MaxSegmentSize(mss) => OptionSummary::MaxSegmentSize(mss),
+            TcpOption::WindowScale(shift) => OptionSummary::WindowScale(shift),
+            TcpOption::SackPermitted => OptionSummary::SackPermitted,
+            TcpOption::SackBlocks(blocks) => OptionSummary::SackBlocks(blocks),
+            TcpOption::Timestamps { tsval, tsecr } => OptionSummary::Timestamps { tsval, tsecr },
+            TcpOption::Unknown { kind, data } => OptionSummary::Unknown {
+                kind,
+                data: data.to_vec(),
+            },
+        }
+    }
+}
+
+/// Writes `options` in tcpdump's words, comma-separated, without the
+/// brackets: `mss 1460,sackOK,TS val 123 ecr 0,nop,wscale 3` on a SYN,
+/// `nop,nop,sack 1 {1449:2897}` on an ACK. `sack_edge` turns a SACK
+/// block's edge into the number to print (tcpdump shows them relative to
+/// the ISN of the side whose data they describe, as it does the ACK).
+pub fn write_options(
+    out: &mut impl fmt::Write,
+    options: &[OptionSummary],
+    sack_edge: impl Fn(TcpSeqNumber) -> usize,
+) -> fmt::Result {
+    for (i, option) in options.iter().enumerate() {
+        if i > 0 {
+            out.write_char(',')?;
+        }
+        match option {
+            OptionSummary::EndOfList => out.write_str("eol")?,
+            OptionSummary::NoOperation => out.write_str("nop")?,
+            OptionSummary::MaxSegmentSize(mss) => write!(out, "mss {mss}")?,
+            OptionSummary::WindowScale(shift) => write!(out, "wscale {shift}")?,
+            OptionSummary::SackPermitted => out.write_str("sackOK")?,
+            OptionSummary::SackBlocks(blocks) => {
+                write!(out, "sack {} ", blocks.as_slice().len())?;
+                for &(left, right) in blocks.as_slice() {
+                    write!(out, "{{{}:{}}}", sack_edge(left), sack_edge(right))?;
+                }
+            }
+            OptionSummary::Timestamps { tsval, tsecr } => {
+                write!(out, "TS val {tsval} ecr {tsecr}")?
+            }
+            OptionSummary::Unknown { kind, data } => {
+                write!(out, "unknown-{kind} 0x")?;
+                for byte in data {
+                    write!(out, "{byte:02x}")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 // ANCHOR: reset_for

@@ -3,9 +3,11 @@
 //! peer (TSecr). Two things come of it:
 //!
 //! - RTT measurement (§4): an ACK's TSecr is the TSval of the segment it
-//!   answers, so `now − TSecr` is a round-trip time, on every ACK,
-//!   retransmissions included (the echo says which copy arrived, so
-//!   Karn's ambiguity is gone);
+//!   answers, so `now − TSecr` is a round-trip time, retransmissions
+//!   included (the echo says which copy arrived, so Karn's ambiguity is
+//!   gone). It counts whole ticks of 1 ms, so like Linux we use it only
+//!   for the ACKs of retransmitted data, where no precise time exists;
+//!   and never as less than one tick;
 //! - PAWS, Protection Against Wrapped Sequences (§5): at high speed the
 //!   32-bit sequence space wraps within a segment's lifetime, and an old
 //!   duplicate could land in the window. Its timestamp is older than
@@ -120,11 +122,17 @@ impl Timestamps {
     /// purpose, to err long); an ACK that answers a duplicate we sent
     /// after a timeout echoes such an old value, and a sample of many
     /// seconds would blow the RTO up for nothing.
+    ///
+    /// The answer is at least one tick: an echo of this very millisecond
+    /// says the round trip took less than a tick, not nothing, and a zero
+    /// fed to the estimator as if exact would drag SRTT and RTTVAR toward
+    /// zero (RFC 7323 Appendix G counts in whole ticks; Linux's
+    /// `tcp_ack_update_rtt` turns a 0 delta into 1).
     pub fn rtt(&self, now: Instant, tsecr: u32) -> Option<Duration> {
         let elapsed = self.clock(now).wrapping_sub(tsecr);
         let stale = self.una_sent.is_some_and(|sent| older(tsecr, sent));
         (tsecr != 0 && !stale && elapsed < 1 << 31)
-            .then(|| Duration::from_millis(u64::from(elapsed)))
+            .then(|| Duration::from_millis(u64::from(elapsed.max(1))))
     }
 }
 

@@ -398,11 +398,17 @@ impl Connection {
     /// RTT is measured, and the retransmission timer restarts or stops
     /// (RFC 6298 §5.2, §5.3).
     ///
-    /// With timestamps the RTT comes from the ACK's TSecr, on every ACK
-    /// that moves SND.UNA (RFC 7323 §4.2); without, from the one segment
-    /// being timed (RFC 6298 §3), when this ACK covers it.
+    /// The RTT sample follows Linux's `tcp_ack_update_rtt`: the timed
+    /// segment (RFC 6298 §3), when this ACK covers it, gives a precise
+    /// one — the probe is dropped whenever anything is retransmitted, so
+    /// Karn's rule holds. Only when the ACK covers retransmitted data is
+    /// there no precise time to go by; then the timestamp echo measures
+    /// it (RFC 7323 §4.1: the echo says which copy arrived). A timestamp
+    /// tick is 1 ms, far coarser than a LAN's round trip, which is why the
+    /// echo is the fallback and not the rule.
     fn acknowledge(&mut self, now: Instant, segment: &TcpRepr<'_>) {
         let ack = segment.ack_number;
+        let old_una = self.snd.una;
         let start = self.send_buffer_start();
         if ack > start {
             self.send_buffer.acknowledge(ack - start);
@@ -413,19 +419,29 @@ impl Connection {
             // After going back, the peer had more than we were resending.
             self.snd.nxt = ack;
         }
-        if self.options.timestamps {
-            let echoed = segment.timestamps().map(|(_, tsecr)| tsecr);
-            if let Some(rtt) = echoed.and_then(|tsecr| self.timestamps.rtt(now, tsecr)) {
-                self.rtt_sample(now, rtt);
+        let acked_a_retransmission = self.retransmitted_until.is_some_and(|end| old_una < end);
+        if self.retransmitted_until.is_some_and(|end| ack >= end) {
+            self.retransmitted_until = None;
+        }
+        let timed = match self.rtt_probe {
+            Some(RttProbe {
+                ack_needed,
+                sent_at,
+            }) if ack >= ack_needed => {
+                self.rtt_probe = None;
+                Some(now.saturating_duration_since(sent_at))
             }
-        } else if let Some(RttProbe {
-            ack_needed,
-            sent_at,
-        }) = self.rtt_probe
-            && ack >= ack_needed
-        {
-            self.rtt_probe = None;
-            self.rtt_sample(now, now.saturating_duration_since(sent_at));
+            _ => None,
+        };
+        let sample = if self.options.timestamps && acked_a_retransmission {
+            segment
+                .timestamps()
+                .and_then(|(_, tsecr)| self.timestamps.rtt(now, tsecr))
+        } else {
+            timed
+        };
+        if let Some(rtt) = sample {
+            self.rtt_sample(now, rtt);
         }
         if self.snd.una == self.snd.max {
             self.timer.stop();

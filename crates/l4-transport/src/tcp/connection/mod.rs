@@ -148,6 +148,10 @@ pub struct Connection {
     rtt: RttEstimator,
     timer: RetransmitTimer,
     rtt_probe: Option<RttProbe>,
+    /// The end of the furthest data retransmitted and not yet
+    /// acknowledged: an ACK below it may answer either copy, so only a
+    /// timestamp echo can measure it (Linux's FLAG_RETRANS_DATA_ACKED).
+    retransmitted_until: Option<TcpSeqNumber>,
     /// The SYN was retransmitted (RFC 6298 §5.7 lifts the RTO to 3 s).
     syn_retransmitted: bool,
     /// cwnd and ssthresh (RFC 5681), fast recovery (RFC 6582).
@@ -273,6 +277,7 @@ impl Connection {
             rtt: RttEstimator::new(config.rto_bounds()),
             timer: RetransmitTimer::default(),
             rtt_probe: None,
+            retransmitted_until: None,
             syn_retransmitted: false,
             congestion: CongestionControl::new(send_mss, iss),
             retransmit_at: None,

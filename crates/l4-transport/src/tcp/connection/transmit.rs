@@ -494,6 +494,10 @@ impl Connection {
             if retransmission {
                 // Its ACK could answer either copy: no sample from it.
                 self.rtt_probe = None;
+                self.retransmitted_until = Some(match self.retransmitted_until {
+                    Some(until) if until > end => until,
+                    _ => end,
+                });
                 if self.in_sack_recovery() {
                     self.scoreboard.retransmitted(end);
                 }
