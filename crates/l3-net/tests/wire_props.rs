@@ -417,10 +417,20 @@ fn damage_becomes_notes() {
     let notes = printer.dissect(&bad_icmp).notes;
     assert!(notes[0].starts_with("ICMP: bad checksum"), "{notes:?}");
 
-    // Total Length promises more than the frame holds.
+    // Total Length promises more than the frame holds: a capture cut by
+    // its snapshot length. What is there is shown, the checksum over the
+    // missing byte is not called bad.
     let cut = &good[..packet_end - 1];
+    let dissection = printer.dissect(cut);
+    assert_eq!(dissection.notes, ["IPv4: 43 of its 44 bytes captured"]);
+    let icmp = dissection.layers.last().expect("an ICMP layer");
+    assert_eq!(icmp.name, "ICMP");
+    let checksum = icmp.fields.iter().find(|f| f.name == "checksum").unwrap();
+    assert!(checksum.value.contains("not checked"), "{}", checksum.value);
+    // A header that is itself cut is still refused.
+    let header_cut = &good[..14 + 19];
     assert_eq!(
-        printer.dissect(cut).notes,
-        ["IPv4: truncated (43 bytes, need 44)"]
+        printer.dissect(header_cut).notes,
+        ["IPv4: truncated (19 bytes, need 20)"]
     );
 }

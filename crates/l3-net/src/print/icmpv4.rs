@@ -55,11 +55,19 @@ impl Dissector for Icmpv4Dissector {
         others.add_bytes(&bytes[..field::CHECKSUM.start]);
         others.add_bytes(&bytes[field::CHECKSUM.end..]);
         let should_be = others.finish();
-        let verifies = packet.verify_checksum();
+        let whole = captured_whole(frame, out);
+        let verifies = !whole || packet.verify_checksum();
         layer.push_field(
             at(offset, field::CHECKSUM),
             "checksum",
-            checksum_value(packet.checksum(), verifies, should_be),
+            if whole {
+                checksum_value(packet.checksum(), verifies, should_be)
+            } else {
+                format!(
+                    "0x{:04x} (not checked: the capture cut the message)",
+                    packet.checksum()
+                )
+            },
         );
         if !verifies {
             out.notes.push(format!(
@@ -227,4 +235,16 @@ fn push_quote(
         layer.push_field(rest.clone(), "quote.data", format!("{} bytes", rest.len()));
     }
     format!(" (quoting {what})")
+}
+
+/// Whether the capture holds the whole message: the IPv4 packet around it
+/// (if the frame has one) was not cut short by the snapshot length. Over
+/// a cut message the checksum cannot be checked, only shown.
+fn captured_whole(frame: &[u8], out: &Dissection) -> bool {
+    let Some(ip) = out.layers.iter().rev().find(|layer| layer.name == "IPv4") else {
+        return true;
+    };
+    frame
+        .get(ip.range.start..)
+        .is_some_and(|bytes| Ipv4Packet::new_checked(bytes).is_ok())
 }
