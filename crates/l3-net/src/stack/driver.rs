@@ -660,15 +660,21 @@ mod tests {
         let mut links = Links::split(unused, ours).unwrap();
         let waker = links.waker().expect("threaded links have a waker");
         let other = waker.clone();
+        // A wake() from another thread ends a wait that has no deadline.
         let thread = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(30));
             other.wake();
-            other.wake(); // coalesced into the first
         });
         let start = Instant::now();
         assert_eq!(links.wait(None).unwrap(), Wakeup::Woken);
         assert!(start.elapsed() >= Duration::from_millis(30));
         thread.join().unwrap();
+        // Wakes that come while one is pending collapse into it. (Both
+        // from this thread: from another, the second could land after
+        // the first was taken, and rightly count again.)
+        waker.wake();
+        waker.wake();
+        assert_eq!(links.wait(Some(Instant::now())).unwrap(), Wakeup::Woken);
         assert_eq!(
             links.wait(Some(Instant::now())).unwrap(),
             Wakeup::TimedOut,
