@@ -212,8 +212,18 @@ fn tcp_client_trace_shows_the_handshake_the_data_and_the_teardown() {
         .collect();
     assert!(segments.len() >= 6, "{stderr}");
     assert!(segments[0].starts_with("[S], seq "), "{stderr}");
-    assert!(segments[0].contains("options [mss 1460]"), "{stderr}");
+    // Every option of our SYN, in tcpdump's words and in the order Linux
+    // puts them; alpha's kernel offers SACK and timestamps back.
+    assert!(
+        segments[0].contains("options [mss 1460,sackOK,TS val ")
+            && segments[0].contains(" ecr 0,nop,wscale 3]"),
+        "{stderr}"
+    );
     assert!(segments[1].starts_with("[S.], seq "), "{stderr}");
+    assert!(
+        segments[1].contains("options [mss 1460,sackOK,TS val "),
+        "{stderr}"
+    );
     assert!(segments[2].starts_with("[.], seq 1, ack 1, "), "{stderr}");
     assert_eq!(
         &us_to_alpha[..3],
