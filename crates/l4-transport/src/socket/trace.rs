@@ -3,10 +3,10 @@
 //! (state changes, RTT samples, timeouts).
 //!
 //! ```text
-//!   0.000000 198.18.0.2:50872 <> 198.18.0.1:7: CLOSED → SYN-SENT
-//!   0.000000 198.18.0.2:50872 > 198.18.0.1:7: Flags [S], seq 3112953384, win 65535, options [mss 1460], length 0
-//!   0.000312 198.18.0.1:7 > 198.18.0.2:50872: Flags [S.], seq 1129407225, ack 3112953385, win 64240, options [mss 1460], length 0
-//!   0.000330 198.18.0.2:50872 > 198.18.0.1:7: Flags [.], seq 1, ack 1, win 65535, length 0
+//!   0.000000 198.18.0.2:52181 <> 198.18.0.1:7: CLOSED → SYN-SENT
+//!   0.000089 198.18.0.2:52181 > 198.18.0.1:7: Flags [S], seq 3877584707, win 65535, options [mss 1460,sackOK,TS val 3877584707 ecr 0,nop,wscale 3], length 0
+//!   0.000412 198.18.0.1:7 > 198.18.0.2:52181: Flags [S.], seq 2431606554, ack 3877584708, win 65160, options [mss 1460,sackOK,TS val 2721866602 ecr 3877584707,nop,wscale 10], length 0
+//!   0.000412 198.18.0.2:52181 > 198.18.0.1:7: Flags [.], seq 1, ack 1, win 32768, options [nop,nop,TS val 3877584707 ecr 2721866602], length 0
 //! ```
 //!
 //! Lines come from the connections' own [`TraceEvent`]s, and from the
