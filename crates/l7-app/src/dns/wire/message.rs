@@ -7,6 +7,22 @@ use super::header::{HEADER_LEN, Header, decode_header};
 use super::name::{Name, NameEncoder, decode_name};
 use super::record::{Class, Record, RecordType};
 
+/// The shortest question: the root name (one zero byte), type and class.
+const MIN_QUESTION_LEN: usize = 1 + 4;
+
+/// The shortest record: the root name, type, class, TTL, RDLENGTH and no
+/// data.
+const MIN_RECORD_LEN: usize = 1 + 10;
+
+/// How many items to make room for before decoding `count` of them: all,
+/// unless the bytes left could not hold that many of the shortest kind.
+/// Reserving up front saves growing the `Vec` item by item; bounding it
+/// by the bytes means a count off the wire (up to 65535) can never make
+/// us allocate more than the message itself could fill.
+fn room_for(count: u16, min_len: usize, bytes_left: usize) -> usize {
+    usize::from(count).min(bytes_left / min_len)
+}
+
 /// A question: a name, the type wanted, and the class (RFC 1035 §4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Question {
@@ -93,7 +109,8 @@ impl Message {
     pub fn decode(message: &[u8]) -> Result<Message> {
         let (header, [qdcount, ancount, nscount, arcount]) = decode_header(message)?;
         let mut at = HEADER_LEN;
-        let mut questions = Vec::new();
+        let bytes_left = |at: usize| message.len().saturating_sub(at);
+        let mut questions = Vec::with_capacity(room_for(qdcount, MIN_QUESTION_LEN, bytes_left(at)));
         for _ in 0..qdcount {
             let (question, next) = Question::decode_at(message, at)?;
             questions.push(question);
@@ -101,6 +118,7 @@ impl Message {
         }
         let mut sections = [Vec::new(), Vec::new(), Vec::new()];
         for (section, count) in sections.iter_mut().zip([ancount, nscount, arcount]) {
+            section.reserve_exact(room_for(count, MIN_RECORD_LEN, bytes_left(at)));
             for _ in 0..count {
                 let (record, next) = Record::decode_at(message, at)?;
                 section.push(record);

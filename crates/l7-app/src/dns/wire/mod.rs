@@ -34,5 +34,5 @@ mod record;
 pub use error::{Error, Result};
 pub use header::{HEADER_LEN, Header, Opcode, Rcode, field};
 pub use message::{Message, Question};
-pub use name::{MAX_LABEL_LEN, MAX_NAME_LEN, Name, NameEncoder, decode_name};
+pub use name::{Labels, MAX_LABEL_LEN, MAX_NAME_LEN, Name, NameEncoder, decode_name};
 pub use record::{Class, RData, Record, RecordType, Soa};

@@ -32,29 +32,43 @@ const MAX_POINTER: usize = 0x3fff;
 /// A domain name: its labels, without the root's empty label. Comparison
 /// is byte for byte; [`Name::eq_ignore_case`] compares as DNS does (RFC
 /// 4343: ASCII letters without regard to case).
+///
+/// The labels are kept as they are on the wire — each a length byte and
+/// that many bytes, one after another in a single buffer — rather than as
+/// one `Vec` per label. Decoding a name then costs one allocation instead
+/// of one per label, and a response repeats its names in every record.
+/// The final zero (the root) is left out: every name has it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Name {
-    labels: Vec<Vec<u8>>,
+    /// Length-prefixed labels, `03 www 03 lab 04 test` for `www.lab.test`;
+    /// each length is 1 to 63, and the whole at most 254 bytes (255 with
+    /// the final zero). Equal byte strings mean equal label lists: the
+    /// length bytes leave no two ways to split them.
+    wire: Vec<u8>,
 }
 
 impl Name {
     /// The root, `.`.
     pub const fn root() -> Name {
-        Name { labels: Vec::new() }
+        Name { wire: Vec::new() }
     }
 
     /// A name from its labels, checked: no label empty or over 63 bytes,
     /// at most 255 bytes in wire form.
     pub fn from_labels(labels: Vec<Vec<u8>>) -> Result<Name> {
+        let mut wire = Vec::new();
         for label in &labels {
             if label.is_empty() {
                 return Err(Error::EmptyLabel);
             }
+            // Also what makes the length byte's cast below exact.
             if label.len() > MAX_LABEL_LEN {
                 return Err(Error::LabelTooLong(label.len()));
             }
+            wire.push(label.len() as u8);
+            wire.extend_from_slice(label);
         }
-        let name = Name { labels };
+        let name = Name { wire };
         if name.wire_len() > MAX_NAME_LEN {
             return Err(Error::NameTooLong);
         }
@@ -62,40 +76,68 @@ impl Name {
     }
 
     /// The labels, most specific first (`www`, `lab`, `test`).
-    pub fn labels(&self) -> &[Vec<u8>] {
-        &self.labels
+    pub fn labels(&self) -> Labels<'_> {
+        Labels { rest: &self.wire }
     }
 
     /// The length in wire form, uncompressed: a length byte per label, the
     /// labels, and the final zero.
     pub fn wire_len(&self) -> usize {
-        self.labels
-            .iter()
-            .map(|label| 1 + label.len())
-            .sum::<usize>()
-            + 1
+        self.wire.len() + 1
     }
 
     /// True if the names are equal ignoring ASCII case (RFC 4343).
     pub fn eq_ignore_case(&self, other: &Name) -> bool {
-        self.labels.len() == other.labels.len()
-            && self
-                .labels
-                .iter()
-                .zip(&other.labels)
-                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        // The buffers can be compared whole: a length byte (at most 63) is
+        // never a letter, so ignoring case leaves it as it is, and equal
+        // length bytes keep both names' labels in step.
+        self.wire.eq_ignore_ascii_case(&other.wire)
     }
 
     /// True if this name is `zone` or below it (`www.lab.test` is in
     /// `lab.test`), ignoring case.
     pub fn is_in(&self, zone: &Name) -> bool {
-        self.labels.len() >= zone.labels.len()
-            && self
-                .labels
-                .iter()
-                .rev()
-                .zip(zone.labels.iter().rev())
-                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        // Ending with the zone's bytes is not enough: `ab.test` is
+        // `02 a b 04 test`, and those bytes could sit inside a label such
+        // as `c\x02ab`. The zone must start where one of our labels does.
+        self.suffixes()
+            .any(|suffix| suffix.eq_ignore_ascii_case(&zone.wire))
+    }
+
+    /// The name and each name above it, in wire form (`www.lab.test`,
+    /// `lab.test`, `test`, then the root's empty buffer).
+    fn suffixes(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = Some(self.wire.as_slice());
+        std::iter::from_fn(move || {
+            let suffix = rest?;
+            // Past this suffix's first label; after the root, nothing.
+            rest = match suffix.split_first() {
+                Some((&len, after)) => after.get(usize::from(len)..),
+                None => None,
+            };
+            Some(suffix)
+        })
+    }
+}
+
+/// The labels of a [`Name`], from [`Name::labels`]: each one's bytes,
+/// without its length byte.
+#[derive(Debug, Clone)]
+pub struct Labels<'a> {
+    /// The length-prefixed labels not yet returned.
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&len, after) = self.rest.split_first()?;
+        // A Name's buffer is well formed, so `get` always succeeds; it is
+        // used so that even a broken buffer could not cause a panic.
+        let label = after.get(..usize::from(len))?;
+        self.rest = after.get(usize::from(len)..)?;
+        Some(label)
     }
 }
 
@@ -123,10 +165,10 @@ impl fmt::Display for Name {
     /// than letters, digits, `-` and `_` escaped as `\DDD` (RFC 4343 §2.1),
     /// so that what is shown can be read back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.labels.is_empty() {
+        if self.wire.is_empty() {
             return f.write_str(".");
         }
-        for label in &self.labels {
+        for label in self.labels() {
             for &byte in label {
                 if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
                     write!(f, "{}", char::from(byte))?;
@@ -151,8 +193,12 @@ impl fmt::Display for Name {
 /// pointers to themselves, forwards or past the end, reserved label types,
 /// and names over 255 bytes.
 pub fn decode_name(message: &[u8], start: usize) -> Result<(Name, usize)> {
-    let mut labels = Vec::new();
-    let mut wire_len = 1; // the final zero
+    // The labels are gathered on the stack, then copied into the Name in
+    // one allocation of the right size. The buffer holds the longest name
+    // there can be, less its final zero: a label that does not fit makes
+    // the name longer than 255 bytes.
+    let mut labels = [0; MAX_NAME_LEN - 1];
+    let mut used = 0;
     let mut at = start;
     // Where the caller's next item starts, once known (after a pointer).
     let mut end = None;
@@ -164,22 +210,23 @@ pub fn decode_name(message: &[u8], start: usize) -> Result<(Name, usize)> {
         })?;
         match len & POINTER_TAG {
             0 if len == 0 => {
-                let name = Name { labels };
+                let name = Name {
+                    wire: labels[..used].to_vec(),
+                };
                 return Ok((name, end.unwrap_or(at + 1)));
             }
             0 => {
-                let len = usize::from(len);
-                let label = message.get(at + 1..at + 1 + len).ok_or(Error::Truncated {
+                // The label with its length byte, copied as it is.
+                let len = 1 + usize::from(len);
+                let label = message.get(at..at + len).ok_or(Error::Truncated {
                     what: "label",
                     at,
-                    needed: 1 + len,
+                    needed: len,
                 })?;
-                wire_len += 1 + len;
-                if wire_len > MAX_NAME_LEN {
-                    return Err(Error::NameTooLong);
-                }
-                labels.push(label.to_vec());
-                at += 1 + len;
+                let room = labels.get_mut(used..used + len).ok_or(Error::NameTooLong)?;
+                room.copy_from_slice(label);
+                used += len;
+                at += len;
             }
             POINTER_TAG => {
                 let &low = message.get(at + 1).ok_or(Error::Truncated {
@@ -208,8 +255,8 @@ pub fn decode_name(message: &[u8], start: usize) -> Result<(Name, usize)> {
 #[derive(Debug, Default)]
 pub struct NameEncoder {
     /// Suffixes already in the message (`lab.test`, `test`), by their
-    /// labels, and where they start.
-    suffixes: HashMap<Vec<Vec<u8>>, u16>,
+    /// length-prefixed labels, and where they start.
+    suffixes: HashMap<Vec<u8>, u16>,
 }
 
 impl NameEncoder {
@@ -221,8 +268,9 @@ impl NameEncoder {
     /// Appends `name` to `message` (the whole message so far: offsets are
     /// counted from its start).
     pub fn write(&mut self, message: &mut Vec<u8>, name: &Name) {
-        for (i, label) in name.labels.iter().enumerate() {
-            let suffix = &name.labels[i..];
+        // Label by label, with the suffix that starts there: the name
+        // itself, then the name without its first label, and so on.
+        for (label, suffix) in name.labels().zip(name.suffixes()) {
             if let Some(&offset) = self.suffixes.get(suffix) {
                 let pointer = u16::from(POINTER_TAG) << 8 | offset;
                 message.extend_from_slice(&pointer.to_be_bytes());
@@ -330,5 +378,25 @@ mod tests {
         assert!(name("WWW.Lab.test").eq_ignore_case(&name("www.lab.TEST")));
         assert!(name("www.lab.test").is_in(&name("LAB.test")));
         assert!(!name("lab.test").is_in(&name("www.lab.test")));
+        assert!(name("lab.test").is_in(&Name::root()));
+        assert!(!name("www.xlab.test").is_in(&name("lab.test")));
+    }
+
+    #[test]
+    fn labels_come_back_as_they_went_in() {
+        let labels = vec![b"www".to_vec(), b"lab".to_vec(), b"test".to_vec()];
+        let name = Name::from_labels(labels.clone()).expect("valid");
+        assert!(name.labels().eq(labels.iter().map(Vec::as_slice)));
+        assert_eq!(name.wire_len(), 14);
+        assert_eq!(Name::root().labels().count(), 0);
+    }
+
+    #[test]
+    fn a_zone_must_start_where_a_label_does() {
+        // The last 8 bytes of `04 c 02 a b 04 test` are `ab.test` in wire
+        // form, but they start inside the label `c\x02ab`.
+        let inside = Name::from_labels(vec![b"c\x02ab".to_vec(), b"test".to_vec()]).expect("valid");
+        assert!(!inside.is_in(&name("ab.test")));
+        assert!(inside.is_in(&name("test")));
     }
 }
