@@ -214,10 +214,13 @@ impl Test {
     }
 }
 
-/// Everything on, except delayed ACKs where a test wants every ACK now.
+/// Everything on, except delayed ACKs where a test wants every ACK now;
+/// no quick-ACK mode, so that the delayed-ACK tests see delays from the
+/// first segment (quick ACKs have a test of their own).
 fn modern() -> TcpConfig {
     TcpConfig {
         trace: true,
+        quick_acks: 0,
         ..TcpConfig::rfc7323()
     }
 }
@@ -602,6 +605,38 @@ fn a_reply_carries_the_delayed_ack() {
     assert_eq!(reply.ack(), Some(PEER_ISS + 6), "piggybacked");
     t.advance(40 * MS);
     t.expect_nothing();
+}
+
+/// A server that writes a response head and then its body, Nagle on:
+/// the body waits for the ACK of the head. Quick-ACK mode acknowledges
+/// the connection's first segments at once, and the segments after a
+/// delayed ACK had to wait for its timer.
+#[test]
+fn quick_acks_at_the_start_and_after_the_timer_had_to_fire() {
+    let config = TcpConfig {
+        quick_acks: 2,
+        ..modern()
+    };
+    let (mut t, _) = established(config, 0, 1);
+    // The first two segments: acknowledged at once, no timer.
+    t.recv(
+        &seg(PEER_ISS + 1)
+            .ack(ISS + 1)
+            .ts(2, 0)
+            .data(b"HTTP/1.1 200 OK"),
+    );
+    assert_eq!(t.expect_one().ack(), Some(PEER_ISS + 16));
+    t.recv(&seg(PEER_ISS + 16).ack(ISS + 1).ts(2, 0).data(b"body"));
+    assert_eq!(t.expect_one().ack(), Some(PEER_ISS + 20));
+    // Then delayed ACKs as usual: the third waits for the timer…
+    t.recv(&seg(PEER_ISS + 20).ack(ISS + 1).ts(3, 0).data(b"more"));
+    t.expect_nothing();
+    t.advance(40 * MS);
+    assert_eq!(t.expect_one().ack(), Some(PEER_ISS + 24));
+    // …and because it had to, the next one is acknowledged at once.
+    t.recv(&seg(PEER_ISS + 24).ack(ISS + 1).ts(43, 0).data(b"last"));
+    assert_eq!(t.expect_one().ack(), Some(PEER_ISS + 28));
+    assert_eq!(t.conn.poll_at(), None);
 }
 
 #[test]

@@ -92,6 +92,16 @@ pub struct TcpConfig {
     /// still produces the third duplicate that fast retransmit needs.
     /// Default `false` for now; [`TcpConfig::rfc7323`] turns it on.
     pub limited_transmit: bool,
+    /// Segments acknowledged at once, delayed ACKs notwithstanding, at the
+    /// start of a connection and again after the delayed-ACK timer had to
+    /// fire (Linux's "quick ACK" mode, up to 16 segments). A timer that
+    /// fires means nothing else came to carry the ACK: typically the peer
+    /// is holding its next small segment until this one is acknowledged
+    /// (Nagle, RFC 896) — a request answered by a head and then a body
+    /// stalls 40 ms per response without this. Acknowledging more often
+    /// than every second segment is always allowed (RFC 5681 §4.2).
+    /// Default 0; [`TcpConfig::rfc7323`] sets 16.
+    pub quick_acks: u8,
 }
 
 impl Default for TcpConfig {
@@ -113,6 +123,7 @@ impl Default for TcpConfig {
             sack: true,
             delayed_ack: Duration::ZERO,
             limited_transmit: false,
+            quick_acks: 0,
         }
     }
 }
@@ -134,6 +145,7 @@ impl TcpConfig {
             sack: true,
             delayed_ack: Duration::from_millis(40),
             limited_transmit: true,
+            quick_acks: 16,
             ..TcpConfig::default()
         }
     }

@@ -590,6 +590,9 @@ impl Connection {
     /// - the second segment not yet acknowledged is acknowledged at once
     ///   (RFC 5681 §4.2: "at least every second full-sized segment"; we
     ///   do it for every second segment, full-sized or not);
+    /// - in quick-ACK mode (the connection's first segments, and those
+    ///   after the timer had to fire: [`TcpConfig::quick_acks`]) every
+    ///   segment is acknowledged at once;
     /// - otherwise the ACK waits until the timer (under 500 ms, RFC 1122)
     ///   or until anything we send carries it.
     ///
@@ -597,9 +600,13 @@ impl Connection {
     /// while no ACK is owed.
     ///
     /// [`TcpConfig::delayed_ack`]: super::super::TcpConfig::delayed_ack
+    /// [`TcpConfig::quick_acks`]: super::super::TcpConfig::quick_acks
     fn acknowledge_data(&mut self, now: Instant, urgent: bool) {
         let delay = self.config.delayed_ack;
         if urgent || delay.is_zero() || self.ack_delayed_until.is_some() {
+            self.ack_due = true;
+        } else if self.quick_acks_left > 0 {
+            self.quick_acks_left -= 1;
             self.ack_due = true;
         } else if !self.ack_due {
             self.ack_delayed_until = Some(now + delay);

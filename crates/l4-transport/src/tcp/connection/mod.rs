@@ -190,6 +190,9 @@ pub struct Connection {
     ack_due: bool,
     /// A delayed ACK is owed by this instant (RFC 1122 §4.2.3.2).
     ack_delayed_until: Option<Instant>,
+    /// Segments still to be acknowledged at once (quick-ACK mode, see
+    /// [`TcpConfig::quick_acks`]).
+    quick_acks_left: u8,
     /// A RST to send (ABORT, or an answer to an unacceptable ACK).
     reset_due: Option<OutSegment>,
     /// When TIME-WAIT ends (RFC 9293 §3.6.1: 2·MSL after entering it).
@@ -296,6 +299,7 @@ impl Connection {
             timestamps: Timestamps::new(now, iss.0),
             ack_due: false,
             ack_delayed_until: None,
+            quick_acks_left: config.quick_acks,
             reset_due: None,
             time_wait_until: None,
             error: None,

@@ -547,6 +547,9 @@ impl Connection {
         if self.ack_delayed_until.is_some_and(|due| due <= now) {
             self.ack_delayed_until = None;
             self.ack_due = true;
+            // Nothing came to carry the ACK: the peer may be waiting for
+            // it (Nagle). Acknowledge the next segments at once.
+            self.quick_acks_left = self.config.quick_acks;
         }
     }
 
