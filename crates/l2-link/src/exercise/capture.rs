@@ -54,6 +54,67 @@ pub struct CaptureOptions {
     pub buffer_size: Option<usize>,
 }
 
+/// The command-line flags of a sniffer, shared by `sniff` and `dissect`
+/// (flattened into each program's own `Parser` with
+/// `#[command(flatten)]`), named as tcpdump and dumpcap name them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on (default: this lab host's own: lab1 on raw,
+    /// lab0 on alpha, lab3 on beta).
+    #[arg(short = 'i', long)]
+    pub interface: Option<String>,
+    /// Stop after this many frames.
+    #[arg(short = 'c', long)]
+    pub count: Option<u64>,
+    /// Also write every frame to this classic pcap file (for Wireshark).
+    #[arg(short = 'w', long, value_name = "FILE.pcap")]
+    pub write: Option<PathBuf>,
+    /// Read frames from a capture file (pcap or pcapng) instead of a socket.
+    #[arg(short = 'r', long, value_name = "FILE", conflicts_with_all = ["interface", "write"])]
+    pub read: Option<PathBuf>,
+    /// Keep only frames of this EtherType, filtered in the kernel by a
+    /// classic BPF program (e.g. 0x0806 for ARP).
+    #[arg(long, value_parser = super::parse_u16_maybe_hex)]
+    pub ethertype: Option<u16>,
+    /// Print each frame as an annotated hex dump under its summary line.
+    #[arg(short = 'x')]
+    pub hex: bool,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous")]
+    pub no_promiscuous: bool,
+    /// Receive through a TPACKET_V3 memory-mapped ring instead of one
+    /// recvmsg() per frame.
+    #[arg(long, conflicts_with = "read")]
+    pub ring: bool,
+    /// Kernel buffer in MiB, as dumpcap's -B: the ring's size with --ring
+    /// (default 2), else the socket's receive buffer.
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "MiB",
+        conflicts_with = "read"
+    )]
+    pub buffer_mib: Option<usize>,
+    /// Print no frames, only the counts at the end (with -w: just save).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+impl CaptureArgs {
+    /// What [`capture_live`] should do, from these flags.
+    pub fn options(&self) -> CaptureOptions {
+        CaptureOptions {
+            interface: self.interface.clone(),
+            count: self.count,
+            write: self.write.clone(),
+            ethertype: self.ethertype,
+            promiscuous: !self.no_promiscuous,
+            ring: self.ring,
+            buffer_size: self.buffer_mib.map(|mib| mib << 20),
+        }
+    }
+}
+
 /// The ring's size when none is asked for: 2 MiB, libpcap's (and so
 /// tcpdump's and dumpcap's) default buffer.
 pub const DEFAULT_RING_SIZE: usize = 2 << 20;
